@@ -1,0 +1,96 @@
+"""create_app(): wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.booking.drafts import DraftStore
+from app.db.session import Database
+from app.demo import load_demo
+from app.settings import PROJECT_ROOT, Settings
+from app.web.citizen.final_steps import FinalStepsController
+from app.web.citizen.steps import EarlyStepsController
+from app.web.errors import http_exception_handler, unexpected_exception_handler
+from app.web.formatting import FILTERS
+from app.web.headers import security_headers_middleware
+from app.web.health import health
+from app.web.home import home
+
+Clock = Callable[[], datetime]
+
+COMPONENTS = PROJECT_ROOT / "components"
+STATIC = PROJECT_ROOT / "static"
+HTMX_ASSET = "vendor/htmx/htmx-2.0.11.min.js"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def template_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(COMPONENTS),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(FILTERS)
+    environment.globals["htmx_asset"] = HTMX_ASSET
+    return environment
+
+
+def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Litestar:
+    settings = settings or Settings.from_env()
+    db = Database(settings.database_url)
+
+    async def on_startup(app: Litestar) -> None:
+        app.state.settings = settings
+        app.state.db = db
+        app.state.clock = clock
+        app.state.drafts = DraftStore(db, timedelta(minutes=settings.draft_lifetime_minutes))
+        if settings.load_demo:
+            await load_demo(db, clock().date())
+
+    async def on_shutdown(_app: Litestar) -> None:
+        await db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            home,
+            health,
+            EarlyStepsController,
+            FinalStepsController,
+            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+        ],
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        plugins=[HTMXPlugin()],
+        middleware=[security_headers_middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="creneau_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(template_environment())
+        ),
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            Exception: unexpected_exception_handler,
+        },
+        request_max_body_size=64 * 1024,
+        debug=False,
+    )

@@ -1,0 +1,133 @@
+"""What a valid set of contact details is: names, email, mobile phone, the type's extra fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+MAX_NAME = 100
+MAX_EXTRA = 500
+DEFAULT_REGION = "FR"
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    last_name: str
+    first_name: str
+    email: str
+    phone: str  # E.164
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+            "email": self.email,
+            "phone": self.phone,
+            "extra": dict(self.extra),
+        }
+
+
+@dataclass(frozen=True)
+class ContactErrors:
+    """Field name → message in French, in the order of the form."""
+
+    messages: dict[str, str]
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+
+def _clean(value: str) -> str:
+    """One line of text: control characters and surrounding spaces removed."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
+    """The number in E.164 if it is a valid mobile (or possibly mobile) number, else None."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    kind = phonenumbers.number_type(number)
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    """A number as people read it: "06 12 34 56 78" in France, international elsewhere."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) == DEFAULT_REGION:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def validate_contact(
+    form: dict[str, str], extra_fields: list[dict[str, Any]]
+) -> tuple[ContactDetails | None, ContactErrors, dict[str, str]]:
+    """Checks the submitted values. Returns the details (or None), the errors and the
+    cleaned values to show back in the form, so nothing the citizen typed is lost."""
+    values = {name: _clean(form.get(name, "")) for name in ("last_name", "first_name", "email")}
+    values["phone"] = _clean(form.get("phone", ""))
+    errors: dict[str, str] = {}
+
+    for name, label in (("last_name", "votre nom"), ("first_name", "votre prénom")):
+        if not values[name]:
+            errors[name] = f"Saisissez {label}."
+        elif len(values[name]) > MAX_NAME:
+            errors[name] = f"Saisissez {label} en {MAX_NAME} caractères au plus."
+
+    email = values["email"]
+    if not email:
+        errors["email"] = "Saisissez votre adresse électronique."
+    else:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = (
+                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
+            )
+
+    phone = ""
+    if not values["phone"]:
+        errors["phone"] = "Saisissez votre numéro de téléphone mobile."
+    else:
+        phone = normalise_phone(values["phone"]) or ""
+        if not phone:
+            errors["phone"] = (
+                "Saisissez un numéro de téléphone mobile valide, par exemple 06 12 34 56 78."
+            )
+
+    extra: dict[str, str] = {}
+    for spec in extra_fields:
+        key = f"extra_{spec['name']}"
+        value = _clean(form.get(key, ""))
+        values[key] = value
+        if spec.get("required") and not value:
+            errors[key] = f"Renseignez le champ « {spec['label']} »."
+        elif len(value) > MAX_EXTRA:
+            errors[key] = f"Le champ « {spec['label']} » accepte {MAX_EXTRA} caractères au plus."
+        extra[spec["name"]] = value
+
+    if errors:
+        return None, ContactErrors(errors), values
+    details = ContactDetails(
+        last_name=values["last_name"],
+        first_name=values["first_name"],
+        email=email,
+        phone=phone,
+        extra=extra,
+    )
+    return details, ContactErrors({}), values

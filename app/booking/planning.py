@@ -1,0 +1,172 @@
+"""Loads what the availability engine needs from the database and asks it.
+
+The engine itself (`availability.py`) is pure; this module is its database adapter.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.booking.availability import (
+    AvailabilityQuery,
+    Blocked,
+    Occupation,
+    Slot,
+    TypeRules,
+    WeeklyOpening,
+    first_free_slot,
+    free_slots,
+)
+from app.db.models import (
+    AppointmentType,
+    BlockedInterval,
+    Booking,
+    Closure,
+    Commune,
+    OpeningRule,
+)
+
+ACTIVE_STATUSES = ("confirmed",)
+
+
+@lru_cache(maxsize=64)
+def public_holidays(subdivision: str, first_year: int, last_year: int) -> frozenset[date]:
+    calendar = holidays.France(years=range(first_year, last_year + 1), subdiv=subdivision or None)
+    return frozenset(calendar.keys())
+
+
+def rules_of(appointment_type: AppointmentType) -> TypeRules:
+    return TypeRules(
+        type_id=appointment_type.id,
+        slot_minutes=appointment_type.slot_minutes,
+        capacity=appointment_type.capacity,
+        duration_per_person=appointment_type.duration_per_person,
+        min_delay=timedelta(minutes=appointment_type.min_delay_minutes),
+        horizon=timedelta(days=appointment_type.horizon_days),
+    )
+
+
+def booking_window(appointment_type: AppointmentType, now: datetime) -> tuple[date, date]:
+    """The local days on which this type can be booked at `now`."""
+    tz = ZoneInfo(appointment_type.site.timezone)
+    first = (now + timedelta(minutes=appointment_type.min_delay_minutes)).astimezone(tz).date()
+    last = (now + timedelta(days=appointment_type.horizon_days)).astimezone(tz).date()
+    return first, last
+
+
+async def build_query(
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    people: int,
+    now: datetime,
+    first_day: date,
+    last_day: date,
+) -> AvailabilityQuery:
+    site = appointment_type.site
+    tz = ZoneInfo(site.timezone)
+    desk_ids = tuple(desk.id for desk in appointment_type.desks)
+    span_start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz) - timedelta(days=1)
+    span_end = datetime.combine(last_day, datetime.min.time(), tzinfo=tz) + timedelta(days=2)
+
+    openings = (
+        await session.execute(
+            select(OpeningRule).where(
+                OpeningRule.site_id == site.id,
+                or_(OpeningRule.type_id.is_(None), OpeningRule.type_id == appointment_type.id),
+                or_(OpeningRule.desk_id.is_(None), OpeningRule.desk_id.in_(desk_ids)),
+            )
+        )
+    ).scalars()
+    closures = (
+        await session.execute(
+            select(Closure.first_day, Closure.last_day).where(
+                Closure.site_id == site.id,
+                Closure.last_day >= first_day,
+                Closure.first_day <= last_day,
+            )
+        )
+    ).all()
+    blocked = (
+        await session.execute(
+            select(BlockedInterval.desk_id, BlockedInterval.start, BlockedInterval.end).where(
+                BlockedInterval.desk_id.in_(desk_ids),
+                BlockedInterval.end > span_start,
+                BlockedInterval.start < span_end,
+            )
+        )
+    ).all()
+    occupations = (
+        await session.execute(
+            select(
+                Booking.desk_id, Booking.start, Booking.end, Booking.people, Booking.type_id
+            ).where(
+                Booking.desk_id.in_(desk_ids),
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.end > span_start,
+                Booking.start < span_end,
+            )
+        )
+    ).all()
+    subdivision = (
+        await session.execute(
+            select(Commune.holiday_subdivision).where(Commune.id == site.commune_id)
+        )
+    ).scalar() or ""
+
+    return AvailabilityQuery(
+        tz=tz,
+        desk_ids=desk_ids,
+        openings=tuple(
+            WeeklyOpening(
+                weekday=rule.weekday,
+                start=rule.start,
+                end=rule.end,
+                desk_id=rule.desk_id,
+                valid_from=rule.valid_from,
+                valid_until=rule.valid_until,
+                every_n_weeks=rule.every_n_weeks,
+            )
+            for rule in openings
+        ),
+        rules=rules_of(appointment_type),
+        people=people,
+        now=now,
+        first_day=first_day,
+        last_day=last_day,
+        closures=tuple((row.first_day, row.last_day) for row in closures),
+        holidays=public_holidays(subdivision, first_day.year, last_day.year),
+        blocked=tuple(Blocked(row.desk_id, row.start, row.end) for row in blocked),
+        occupations=tuple(
+            Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
+            for row in occupations
+        ),
+    )
+
+
+async def week_slots(
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    people: int,
+    now: datetime,
+    monday: date,
+) -> list[Slot]:
+    first, last = booking_window(appointment_type, now)
+    start, end = max(monday, first), min(monday + timedelta(days=6), last)
+    if start > end:
+        return []
+    query = await build_query(session, appointment_type, people, now, start, end)
+    return free_slots(query)
+
+
+async def earliest_slot(
+    session: AsyncSession, appointment_type: AppointmentType, people: int, now: datetime
+) -> Slot | None:
+    first, last = booking_window(appointment_type, now)
+    query = await build_query(session, appointment_type, people, now, first, last)
+    return first_free_slot(query)

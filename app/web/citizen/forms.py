@@ -1,0 +1,27 @@
+"""Reading submitted forms as plain text, whatever a client sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+MAX_FIELD_LENGTH = 2000
+
+
+async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The first value of each text field; files and oversized values are dropped."""
+    form = await request.form()
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if key in values or not isinstance(value, str):
+            continue
+        values[key] = value[:MAX_FIELD_LENGTH]
+    return values
+
+
+def parse_int(value: str | None) -> int | None:
+    try:
+        return int((value or "").strip())
+    except ValueError:
+        return None

@@ -1,0 +1,78 @@
+"""The citizen's draft as the web layer sees it: cookie in, guard, cookie out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
+
+from app.booking import wizard
+from app.booking.drafts import DraftStore, LoadedDraft
+from app.settings import Settings
+
+DRAFT_COOKIE = "creneau_brouillon"
+START_PATH = wizard.step(1).path
+
+# Why step 1 is shown again: the message to give (the reason is in the URL, never data).
+RESTART_REASONS = {
+    "expire": (
+        "Votre demande a expiré ou n'a pas été retrouvée. Recommencez en choisissant le "
+        "type de rendez-vous : cela ne prend que quelques minutes."
+    ),
+    "type": "Ce type de rendez-vous n'est plus proposé. Choisissez-en un autre.",
+}
+
+
+def restart(reason: str) -> Redirect:
+    return see_other(f"{START_PATH}?motif={reason}")
+
+
+def see_other(path: str, cookie: Cookie | None = None) -> Redirect:
+    return Redirect(path, status_code=303, cookies=[cookie] if cookie else None)
+
+
+def draft_cookie(settings: Settings, token: str) -> Cookie:
+    return Cookie(
+        key=DRAFT_COOKIE,
+        value=token,
+        path="/rendez-vous",
+        max_age=settings.draft_lifetime_minutes * 60,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+
+
+@dataclass(frozen=True)
+class CitizenContext:
+    """What every wizard handler needs from the application."""
+
+    settings: Settings
+    drafts: DraftStore
+    now: datetime
+
+    @classmethod
+    def of(cls, request: Request[Any, Any, Any]) -> CitizenContext:
+        state = request.app.state
+        return cls(settings=state.settings, drafts=state.drafts, now=state.clock())
+
+
+async def current_draft(request: Request[Any, Any, Any], ctx: CitizenContext) -> LoadedDraft | None:
+    return await ctx.drafts.load(request.cookies.get(DRAFT_COOKIE), ctx.now)
+
+
+def guard(draft: LoadedDraft | None, number: int) -> Redirect | None:
+    """Where to send a citizen who asks for step `number` with this draft, if not there."""
+    if draft is None:
+        return restart("expire")
+    if draft.booking_id is not None and number < wizard.TOTAL:
+        return see_other(wizard.step(wizard.TOTAL).path)
+    if draft.booking_id is None and number == wizard.TOTAL:
+        return see_other(wizard.first_due_step(draft.state).path)
+    if not wizard.reachable(number, draft.state):
+        return see_other(wizard.first_due_step(draft.state).path)
+    return None

@@ -1,0 +1,220 @@
+"""Steps 1 to 4 of the citizen flow: type, information, people, contact details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Response
+
+from app.booking import wizard
+from app.booking.catalogue import active_type_groups, get_type
+from app.booking.contact import display_phone, validate_contact
+from app.web.citizen.forms import parse_int, read_form
+from app.web.citizen.session import (
+    RESTART_REASONS,
+    CitizenContext,
+    current_draft,
+    draft_cookie,
+    guard,
+    restart,
+    see_other,
+)
+from app.web.citizen.view import step_context
+from app.web.rendering import render
+
+AnyRequest = Request[Any, Any, Any]
+
+
+class EarlyStepsController(Controller):
+    path = "/rendez-vous"
+
+    @get("/", name="wizard-start")
+    async def start(self) -> Redirect:
+        return see_other(wizard.step(1).path)
+
+    # --- 1. type -------------------------------------------------------------------
+
+    @get("/type", name="step-type")
+    async def type_form(self, request: AnyRequest, motif: str | None = None) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        selected = draft.state.get("type_id") if draft and draft.booking_id is None else None
+        return await self._type_page(request, selected, notice=RESTART_REASONS.get(motif or ""))
+
+    @post("/type")
+    async def type_submit(self, request: AnyRequest) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        form = await read_form(request)
+        async with request.app.state.db.read() as session:
+            chosen = await get_type(session, parse_int(form.get("type_id")))
+        if chosen is None:
+            return await self._type_page(
+                request,
+                None,
+                errors={"type_id": "Choisissez un type de rendez-vous dans la liste."},
+                status_code=422,
+            )
+        draft = await current_draft(request, ctx)
+        next_path = wizard.step(2).path
+        if draft is None or draft.booking_id is not None:
+            token, _ = await ctx.drafts.create({"type_id": chosen.id}, ctx.now)
+            return see_other(next_path, draft_cookie(ctx.settings, token))
+        state = wizard.choose_type(draft.state, chosen.id, chosen.max_people)
+        await ctx.drafts.save(draft.id, state, ctx.now)
+        return see_other(next_path)
+
+    async def _type_page(
+        self,
+        request: AnyRequest,
+        selected: int | None,
+        *,
+        notice: str | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        async with request.app.state.db.read() as session:
+            groups = await active_type_groups(session)
+        context = await step_context(
+            request,
+            1,
+            groups=groups,
+            selected=selected,
+            notice=notice,
+            errors=errors or {},
+        )
+        return render(request, "citizen/step1_type.html", context, status_code=status_code)
+
+    # --- 2. information ----------------------------------------------------------------
+
+    @get("/informations", name="step-information")
+    async def information(self, request: AnyRequest) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        if redirect := guard(draft, 2):
+            return redirect
+        async with request.app.state.db.read() as session:
+            chosen = await get_type(session, draft.state["type_id"])
+        if chosen is None:
+            return restart("type")
+        context = await step_context(request, 2, appointment_type=chosen)
+        return render(request, "citizen/step2_information.html", context)
+
+    @post("/informations")
+    async def information_submit(self, request: AnyRequest) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        if redirect := guard(draft, 2):
+            return redirect
+        await ctx.drafts.save(draft.id, {**draft.state, "info_seen": True}, ctx.now)
+        return see_other(wizard.step(3).path)
+
+    # --- 3. people -------------------------------------------------------------------
+
+    @get("/personnes", name="step-people")
+    async def people(self, request: AnyRequest) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        if redirect := guard(draft, 3):
+            return redirect
+        return await self._people_page(request, draft.state, str(draft.state.get("people", 1)))
+
+    @post("/personnes")
+    async def people_submit(self, request: AnyRequest) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        if redirect := guard(draft, 3):
+            return redirect
+        raw = (await read_form(request)).get("people", "")
+        async with request.app.state.db.read() as session:
+            chosen = await get_type(session, draft.state["type_id"])
+        if chosen is None:
+            return restart("type")
+        people = parse_int(raw)
+        error = None
+        if people is None:
+            error = "Saisissez le nombre de personnes en chiffres, par exemple 2."
+        elif people < 1:
+            error = "Le rendez-vous concerne au moins une personne."
+        elif people > chosen.max_people:
+            error = (
+                f"Ce rendez-vous accueille au plus {chosen.max_people} "
+                f"personne{'s' if chosen.max_people > 1 else ''} à la fois. Pour plus de "
+                "personnes, prenez un autre rendez-vous ensuite."
+            )
+        if error:
+            return await self._people_page(
+                request, draft.state, raw, errors={"people": error}, status_code=422
+            )
+        await ctx.drafts.save(draft.id, wizard.set_people(draft.state, people), ctx.now)
+        return see_other(wizard.step(4).path)
+
+    async def _people_page(
+        self,
+        request: AnyRequest,
+        state: dict[str, Any],
+        value: str,
+        *,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        async with request.app.state.db.read() as session:
+            chosen = await get_type(session, state["type_id"])
+        if chosen is None:
+            return restart("type")
+        context = await step_context(
+            request, 3, appointment_type=chosen, value=value, errors=errors or {}
+        )
+        return render(request, "citizen/step3_people.html", context, status_code=status_code)
+
+    # --- 4. contact details --------------------------------------------------------------
+
+    @get("/coordonnees", name="step-contact")
+    async def contact(self, request: AnyRequest) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        if redirect := guard(draft, 4):
+            return redirect
+        saved = draft.state.get("contact") or {}
+        values = {key: saved.get(key, "") for key in ("last_name", "first_name", "email")}
+        values["phone"] = display_phone(saved["phone"]) if saved.get("phone") else ""
+        for name, value in (saved.get("extra") or {}).items():
+            values[f"extra_{name}"] = value
+        return await self._contact_page(request, draft.state, values)
+
+    @post("/coordonnees")
+    async def contact_submit(self, request: AnyRequest) -> Response[Any]:
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        if redirect := guard(draft, 4):
+            return redirect
+        form = await read_form(request)
+        async with request.app.state.db.read() as session:
+            chosen = await get_type(session, draft.state["type_id"])
+        if chosen is None:
+            return restart("type")
+        details, errors, values = validate_contact(form, chosen.extra_fields or [])
+        if details is None:
+            return await self._contact_page(
+                request, draft.state, values, errors=errors.messages, status_code=422
+            )
+        await ctx.drafts.save(draft.id, wizard.set_contact(draft.state, details.as_dict()), ctx.now)
+        return see_other(wizard.step(5).path)
+
+    async def _contact_page(
+        self,
+        request: AnyRequest,
+        state: dict[str, Any],
+        values: dict[str, str],
+        *,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        async with request.app.state.db.read() as session:
+            chosen = await get_type(session, state["type_id"])
+        if chosen is None:
+            return restart("type")
+        context = await step_context(
+            request, 4, appointment_type=chosen, values=values, errors=errors or {}
+        )
+        return render(request, "citizen/step4_contact.html", context, status_code=status_code)

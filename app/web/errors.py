@@ -1,0 +1,63 @@
+"""Every error a visitor can meet gets a French page with a way back, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import HTTPException
+from litestar.response import Response
+
+from app.web.rendering import render
+
+logger = logging.getLogger("creneau.web")
+
+MESSAGES: dict[int, tuple[str, str]] = {
+    400: (
+        "Demande incomprise",
+        "Les informations envoyées n'ont pas pu être lues. Revenez à la page précédente "
+        "et réessayez.",
+    ),
+    403: (
+        "Formulaire expiré",
+        "Pour votre sécurité, ce formulaire n'est plus valable (il a peut-être été ouvert "
+        "dans un autre onglet ou il y a longtemps). Rechargez la page puis recommencez.",
+    ),
+    404: (
+        "Page introuvable",
+        "L'adresse demandée n'existe pas ou plus. Vérifiez-la, ou repartez de l'accueil.",
+    ),
+    405: (
+        "Action impossible sur cette page",
+        "Cette page ne s'utilise pas de cette façon. Repartez de l'accueil.",
+    ),
+    413: (
+        "Envoi trop volumineux",
+        "Les informations envoyées sont trop longues. Raccourcissez-les et réessayez.",
+    ),
+    500: (
+        "Une erreur est survenue",
+        "Le service a rencontré un problème. Vos réponses enregistrées sont conservées : "
+        "réessayez dans quelques instants.",
+    ),
+}
+
+
+def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[Any]:
+    known = status_code if status_code in MESSAGES else (500 if status_code >= 500 else 400)
+    title, message = MESSAGES[known]
+    context = {"title": title, "message": message, "status_code": status_code, "page_title": title}
+    response = render(request, "errors/error.html", context, status_code=status_code)
+    return response
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code >= 500:
+        logger.error("server error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_page(request, exc.status_code)
+
+
+def unexpected_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_page(request, 500)

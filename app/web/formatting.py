@@ -1,0 +1,57 @@
+"""French formatting of dates and times for templates (no locale installed on the machine)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import nh3
+from markupsafe import Markup
+
+from app.booking.contact import display_phone
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def long_date(value: date | datetime) -> str:
+    """ "mardi 1er décembre 2026"."""
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{WEEKDAYS[value.weekday()]} {day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def short_date(value: date | datetime) -> str:
+    """ "1er déc." style is ambiguous for screen readers; "1 décembre" is used instead."""
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]}"
+
+
+def clock(value: datetime) -> str:
+    """ "8 h 30", the French typographic convention; "14 h" on the hour."""
+    return f"{value.hour} h {value.minute:02d}" if value.minute else f"{value.hour} h"
+
+
+def safe_html(value: str) -> Markup:
+    """HTML written by the commune, cleaned again at display time."""
+    return Markup(nh3.clean(value or ""))  # noqa: S704 - sanitised by nh3 just above
+
+
+FILTERS = {
+    "long_date": long_date,
+    "short_date": short_date,
+    "clock": clock,
+    "safe_html": safe_html,
+    "phone": display_phone,
+}
