@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Response
 
 from app.booking import wizard
@@ -52,7 +53,9 @@ class FinalStepsController(Controller):
     # --- 5. planning ------------------------------------------------------------------
 
     @get("/creneau", name="step-slot")
-    async def slot(self, request: AnyRequest, semaine: str | None = None) -> Response[Any]:
+    async def slot(
+        self, request: AnyRequest, semaine: FromQuery[str | None] = None
+    ) -> Response[Any]:
         ctx = CitizenContext.of(request)
         draft = await current_draft(request, ctx)
         if redirect := guard(draft, 5):

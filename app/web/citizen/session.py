@@ -69,10 +69,8 @@ def guard(draft: LoadedDraft | None, number: int) -> Redirect | None:
     """Where to send a citizen who asks for step `number` with this draft, if not there."""
     if draft is None:
         return restart("expire")
-    if draft.booking_id is not None and number < wizard.TOTAL:
-        return see_other(wizard.step(wizard.TOTAL).path)
-    if draft.booking_id is None and number == wizard.TOTAL:
-        return see_other(wizard.first_due_step(draft.state).path)
+    if draft.booking_id is not None:
+        return None if number == wizard.TOTAL else see_other(wizard.step(wizard.TOTAL).path)
     if not wizard.reachable(number, draft.state):
         return see_other(wizard.first_due_step(draft.state).path)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Response
 
 from app.booking import wizard
@@ -36,7 +37,9 @@ class EarlyStepsController(Controller):
     # --- 1. type -------------------------------------------------------------------
 
     @get("/type", name="step-type")
-    async def type_form(self, request: AnyRequest, motif: str | None = None) -> Response[Any]:
+    async def type_form(
+        self, request: AnyRequest, motif: FromQuery[str | None] = None
+    ) -> Response[Any]:
         ctx = CitizenContext.of(request)
         draft = await current_draft(request, ctx)
         selected = draft.state.get("type_id") if draft and draft.booking_id is None else None
