@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         app.state.db = db
         app.state.clock = clock
         app.state.drafts = DraftStore(db, timedelta(minutes=settings.draft_lifetime_minutes))
+        await app.state.drafts.purge_expired(clock())
         if settings.load_demo:
             await load_demo(db, clock().date())
 

@@ -1,0 +1,91 @@
+"""Booking integrity under concurrency, against the real database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.booking.drafts import DraftStore
+from app.booking.service import Confirmed, SlotTaken, confirm
+from app.db.models import AppointmentType, Booking
+from app.db.session import Database
+from app.demo import load_demo
+from tests.conftest import FIXED_NOW
+
+SLOT = "2026-12-01T10:00:00+01:00"  # Tuesday 1 December 2026, 10:00 in Paris
+
+
+def _state(type_id: int, n: int) -> dict:
+    return {
+        "type_id": type_id,
+        "info_seen": True,
+        "people": 1,
+        "contact": {
+            "last_name": f"Citoyen{n}",
+            "first_name": "Test",
+            "email": f"citoyen{n}@example.org",
+            "phone": "+33612345678",
+            "extra": {},
+        },
+        "contact_type_id": type_id,
+        "slot_start": SLOT,
+    }
+
+
+async def _setup(url: str, drafts_count: int) -> tuple[Database, DraftStore, list[int], int]:
+    db = Database(url)
+    await load_demo(db, FIXED_NOW.date())
+    async with db.read() as session:
+        ccas = (
+            await session.execute(
+                select(AppointmentType.id).where(AppointmentType.slug == "ccas-aide-sociale")
+            )
+        ).scalar_one()
+    store = DraftStore(db, timedelta(hours=1))
+    ids = []
+    for n in range(drafts_count):
+        _, draft = await store.create(_state(ccas, n), FIXED_NOW)
+        ids.append(draft.id)
+    return db, store, ids, ccas
+
+
+async def _count_bookings(db: Database) -> int:
+    async with db.read() as session:
+        return (await session.execute(select(func.count(Booking.id)))).scalar_one()
+
+
+def test_twenty_citizens_one_place_exactly_one_booking(database_url):
+    async def scenario():
+        db, _store, ids, _ = await _setup(database_url, 20)
+        try:
+            results = await asyncio.gather(
+                *(confirm(db, draft_id, FIXED_NOW, "test.invalid") for draft_id in ids)
+            )
+            return results, await _count_bookings(db)
+        finally:
+            await db.dispose()
+
+    results, bookings = asyncio.run(scenario())
+    assert sum(isinstance(r, Confirmed) for r in results) == 1
+    assert sum(isinstance(r, SlotTaken) for r in results) == 19
+    assert bookings == 1
+
+
+def test_replayed_confirm_makes_one_booking(database_url):
+    async def scenario():
+        db, _store, ids, _ = await _setup(database_url, 1)
+        try:
+            results = await asyncio.gather(
+                *(confirm(db, ids[0], FIXED_NOW, "test.invalid") for _ in range(10))
+            )
+            return results, await _count_bookings(db)
+        finally:
+            await db.dispose()
+
+    results, bookings = asyncio.run(scenario())
+    assert all(isinstance(r, Confirmed) for r in results)
+    assert len({r.booking_id for r in results}) == 1
+    assert sum(not r.replay for r in results) == 1
+    assert bookings == 1
