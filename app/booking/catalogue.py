@@ -10,6 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from app.db.models import AppointmentType, Commune, Site
 
+MAX_ID = 2**31 - 1  # the largest INTEGER primary key PostgreSQL can store
+
 
 @dataclass(frozen=True)
 class TypeGroup:
@@ -49,8 +51,8 @@ async def active_type_groups(session: AsyncSession) -> list[TypeGroup]:
 
 async def get_type(session: AsyncSession, type_id: int | None) -> AppointmentType | None:
     """An active type with its site and desks, or None."""
-    if not type_id:
-        return None
+    if not type_id or not 0 < type_id <= MAX_ID:
+        return None  # a number the database's INTEGER cannot hold is no type of ours
     return (
         await session.execute(
             select(AppointmentType)

@@ -32,7 +32,10 @@ class Confirmed:
 
 @dataclass(frozen=True)
 class SlotTaken:
-    """The chosen slot is no longer free (taken meanwhile, or out of the booking window)."""
+    """The chosen slot is no longer free: taken meanwhile, or now too close to book
+    (`too_late`: the minimum delay before the appointment has passed since it was chosen)."""
+
+    too_late: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ async def confirm(db: Database, draft_id: int, now: datetime, uid_domain: str) -
         query = await build_query(session, appointment_type, people, now, day, day)
         fitting_desks = slot_fits(query, start)
         if not fitting_desks:
-            return SlotTaken()
+            earliest_start = now + timedelta(minutes=appointment_type.min_delay_minutes)
+            return SlotTaken(too_late=start < earliest_start)
 
         booking = Booking(
             reference=new_reference(),

@@ -55,7 +55,9 @@ def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[An
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= 500:
         logger.error("server error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_page(request, exc.status_code)
+    response = error_page(request, exc.status_code)
+    response.headers.update(exc.headers or {})  # e.g. the `Allow` a 405 must carry
+    return response
 
 
 def unexpected_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -28,6 +28,10 @@ def render(
 ) -> HTMXBlockTemplate:
     fragment = wants_fragment(request)
     headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
+    if fragment and push_url is None and request.method == "GET" and status_code < 300:
+        # htmx does not change the address after a form's POST → 303 → GET: without this
+        # the address bar (and so a reload or the back button) stays on the previous step.
+        push_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if fragment and push_url:
         headers["HX-Push-Url"] = push_url
     return HTMXBlockTemplate(

@@ -13,7 +13,7 @@ from litestar.response import Response
 
 from app.booking import wizard
 from app.booking.availability import slot_fits
-from app.booking.catalogue import get_type
+from app.booking.catalogue import current_commune, get_type
 from app.booking.planning import booking_window, build_query, earliest_slot, week_slots
 from app.booking.service import Confirmed, SlotTaken, confirm, load_booking
 from app.calendar_sync.ics import booking_calendar
@@ -33,6 +33,10 @@ AnyRequest = Request[Any, Any, Any]
 SLOT_TAKEN = (
     "Ce créneau vient d'être pris par quelqu'un d'autre. Choisissez un autre horaire parmi "
     "ceux qui restent libres."
+)
+SLOT_TOO_LATE = (
+    "Ce créneau est maintenant trop proche pour être réservé en ligne. Choisissez un autre "
+    "horaire parmi ceux qui restent libres."
 )
 
 
@@ -185,7 +189,8 @@ class FinalStepsController(Controller):
             return see_other(wizard.step(7).path)
         if isinstance(result, SlotTaken):
             state = {k: v for k, v in draft.state.items() if k != "slot_start"}
-            await ctx.drafts.save(draft.id, {**state, "notice": SLOT_TAKEN}, ctx.now)
+            notice = SLOT_TOO_LATE if result.too_late else SLOT_TAKEN
+            await ctx.drafts.save(draft.id, {**state, "notice": notice}, ctx.now)
             return see_other(wizard.step(5).path)
         return restart("expire")
 
@@ -215,10 +220,11 @@ class FinalStepsController(Controller):
         if redirect := guard(draft, 7):
             return redirect
         booking = await load_booking(request.app.state.db, draft.booking_id)
-        commune = (await step_context(request, 7))["commune"]
+        async with request.app.state.db.read() as session:
+            commune = await current_commune(session)
         return Response(
             booking_calendar(booking, commune, ctx.now).to_ical(),
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds "; charset=utf-8"
             headers={
                 "Content-Disposition": 'attachment; filename="rendez-vous.ics"',
                 "Cache-Control": "no-store",
@@ -231,4 +237,6 @@ def _parse_instant(raw: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return value if value.tzinfo is not None else None
+    if value.tzinfo is None or not 1 < value.year < 9999:
+        return None  # far-off years would overflow when converted or widened by a day
+    return value
