@@ -1,0 +1,300 @@
+"""Confirming: one booking per draft, written with the slot re-checked in one transaction;
+the confirmation page and the `.ics` file; two citizens after the same last place."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar
+
+from tests.conftest import FIXED_NOW
+from tests.integration.flow import CONTACT, slot_values
+from tests.integration.helpers import (
+    CCAS,
+    HX,
+    ICS_PATH,
+    PASSPORT,
+    PATHS,
+    URBANISM,
+    Citizens,
+    bookings,
+    text_of,
+    walk_to,
+)
+
+TAKEN = "Ce créneau vient d'être pris par quelqu'un d'autre."
+MONDAY_10H = "2026-11-30T10:00:00+01:00"
+
+
+def someone(n: int) -> dict[str, str]:
+    return {**CONTACT, "first_name": f"Personne{n}", "email": f"personne{n}@example.org"}
+
+
+# --- the booking row ------------------------------------------------------------------------
+
+
+def test_confirming_stores_the_booking(citizen, settings):
+    _, slot = walk_to(citizen, 7)
+    assert slot == MONDAY_10H
+    (booking,) = bookings(settings)
+    assert booking.status == "confirmed"
+    assert booking.type.title == CCAS
+    assert booking.desk.name == "Accueil CCAS"
+    assert booking.start == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert booking.end - booking.start == timedelta(minutes=30)
+    assert booking.people == 1
+    assert (booking.last_name, booking.first_name) == ("Dupont", "Camille")
+    assert booking.email == CONTACT["email"]
+    assert booking.phone == "+33612345678"
+    assert re.fullmatch(r"RDV-[0-9A-Z]{4}-[0-9A-Z]{4}", booking.reference)
+    assert booking.uid.endswith("@127.0.0.1")
+    assert booking.sequence == 0
+    assert booking.created_at == FIXED_NOW
+
+
+def test_a_replayed_confirmation_books_once(citizen, settings):
+    walk_to(citizen, 6)
+    token = citizen.csrf(PATHS[6])
+    for headers in ({}, {}, HX):
+        response = citizen.client.post(
+            PATHS[6], data={"_csrf_token": token}, headers=headers, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == PATHS[7]
+    assert len(bookings(settings)) == 1
+
+
+def test_a_double_click_books_once(citizen, settings):
+    """Two confirmations of the same draft at the same moment."""
+    walk_to(citizen, 6)
+    token = citizen.csrf(PATHS[6])
+    cookies = "; ".join(f"{c.name}={c.value}" for c in citizen.client.cookies.jar)
+    citizen.client.cookies.clear()
+    locations = race(citizen.client, [(cookies, token), (cookies, token)])
+    assert locations == [PATHS[7], PATHS[7]]
+    assert len(bookings(settings)) == 1
+
+
+def test_a_slot_gone_out_of_the_window_is_refused_at_confirmation(citizen, clock, settings):
+    """The slot is checked again when confirming, not only when chosen."""
+    walk_to(citizen, 6)  # Monday 10:00, chosen at 08:00 with two hours' notice
+    token = citizen.csrf(PATHS[6])
+    clock.now = FIXED_NOW + timedelta(minutes=30)
+    response = citizen.client.post(PATHS[6], data={"_csrf_token": token})
+    assert response.url.path == PATHS[5]
+    assert MONDAY_10H not in slot_values(response.text)
+    text = text_of(response.text)
+    assert "Ce créneau est maintenant trop proche pour être réservé en ligne." in text
+    assert TAKEN not in text  # nobody took it: the citizen is told the real reason
+    assert bookings(settings) == []
+
+
+# --- the confirmation page and the calendar file -----------------------------------------------
+
+
+def test_the_confirmation_page_says_what_when_where_and_what_to_bring(citizen, settings):
+    page, _ = walk_to(citizen, 7)
+    (booking,) = bookings(settings)
+    text = text_of(page.text)
+    assert "Bravo ! Vous avez pris votre rendez-vous en ligne !" in text
+    assert f"référence {booking.reference}" in text
+    assert "Lundi 30 novembre 2026" in text
+    assert "de 10 h à 10 h 30" in text
+    assert "Espace solidarité" in text
+    assert "12 rue des Écoles, 59000 Val-de-Lys" in text
+    assert "Vos derniers avis d'imposition et justificatifs de ressources." in text
+    assert f'href="{ICS_PATH}"' in page.text
+    assert "Ajouter à mon agenda" in text
+    # A reload shows the same booking.
+    assert booking.reference in citizen.get(PATHS[7]).text
+
+
+def test_the_confirmation_writes_the_first_of_the_month_and_minutes_the_french_way(citizen):
+    walk_to(citizen, 5)
+    tuesday = next(v for v in slot_values(citizen.get(PATHS[5]).text) if "12-01T08:30" in v)
+    citizen.submit(PATHS[5], {"creneau": tuesday})
+    page = citizen.submit(PATHS[6], {})
+    text = text_of(page.text)
+    assert "Mardi 1er décembre 2026" in text
+    assert "de 8 h 30 à 9 h" in text
+
+
+def test_the_ics_file_has_the_booking_in_local_time(citizen, settings):
+    walk_to(citizen, 7)
+    (booking,) = bookings(settings)
+    response = citizen.get(ICS_PATH)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert ".ics" in response.headers["content-disposition"]
+
+    calendar = Calendar.from_ical(response.content)
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "Europe/Paris"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == booking.uid
+    assert event["DTSTART"].params["TZID"] == "Europe/Paris"
+    start = event.decoded("DTSTART")
+    assert start.replace(tzinfo=None) == datetime(2026, 11, 30, 10, 0)
+    assert start == booking.start
+    assert event["DTEND"].params["TZID"] == "Europe/Paris"
+    assert event.decoded("DTEND") == booking.end
+    assert int(event["SEQUENCE"]) == 0
+    assert CCAS in str(event["SUMMARY"])
+    assert "Espace solidarité" in str(event["LOCATION"])
+    assert booking.reference in str(event["DESCRIPTION"])
+    assert b"DTSTART;TZID=Europe/Paris:20261130T100000" in response.content
+    # Downloaded again, it is the same event.
+    again = Calendar.from_ical(citizen.get(ICS_PATH).content)
+    assert str(again.walk("VEVENT")[0]["UID"]) == booking.uid
+
+
+# --- duration and capacity --------------------------------------------------------------------
+
+
+def test_a_passport_for_three_takes_45_minutes_and_hides_overlapping_starts(citizen, settings):
+    citizens = Citizens(citizen)
+    with citizens.as_("family") as family:
+        page, slot = walk_to(family, 7, title=PASSPORT, people=3)
+    assert slot == MONDAY_10H
+    assert "de 10 h à 10 h 45" in text_of(page.text)
+    (booking,) = bookings(settings)
+    assert booking.people == 3
+    assert booking.end == datetime(2026, 11, 30, 9, 45, tzinfo=UTC)
+
+    with citizens.as_("family"):
+        ics = Calendar.from_ical(citizen.get(ICS_PATH).content).walk("VEVENT")[0]
+    assert ics.decoded("DTEND").replace(tzinfo=None) == datetime(2026, 11, 30, 10, 45)
+
+    with citizens.as_("next") as other:
+        page, _ = walk_to(other, 5, title=PASSPORT, people=1)
+    monday = [v[11:16] for v in slot_values(page.text) if v.startswith("2026-11-30")]
+    assert monday[:2] == ["10:45", "11:00"]
+    for taken in ("10:00", "10:15", "10:30"):
+        assert taken not in monday
+
+    with citizens.as_("pair") as pair:
+        page, _ = walk_to(pair, 5, title=PASSPORT, people=2)
+    assert slot_values(page.text)[0] == "2026-11-30T10:45:00+01:00"
+
+
+def test_a_type_with_two_desks_takes_two_bookings_per_slot(citizen, settings):
+    citizens = Citizens(citizen)
+    for n in (1, 2):
+        with citizens.as_(f"c{n}") as person:
+            _, slot = walk_to(person, 7, title=URBANISM, contact=someone(n))
+            assert slot == MONDAY_10H
+    first, second = bookings(settings)
+    assert first.start == second.start
+    assert first.desk_id != second.desk_id
+    with citizens.as_("c3") as third:
+        page, _ = walk_to(third, 5, title=URBANISM)
+    assert MONDAY_10H not in slot_values(page.text)
+    assert slot_values(page.text)[0] == "2026-11-30T10:30:00+01:00"
+
+
+# --- two citizens, one last place -------------------------------------------------------------
+
+
+def test_the_first_confirmation_wins_the_last_place(citizen, settings):
+    citizens = Citizens(citizen)
+    for name, n in (("first", 1), ("second", 2)):
+        with citizens.as_(name) as person:
+            _, slot = walk_to(person, 6, title=CCAS, contact=someone(n))
+            assert slot == MONDAY_10H
+    with citizens.as_("first") as person:
+        assert person.submit(PATHS[6], {}).url.path == PATHS[7]
+
+    with citizens.as_("second") as person:
+        response = person.submit(PATHS[6], {}, follow=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == PATHS[5]
+        page = person.get(PATHS[5])
+        text = text_of(page.text)
+        assert TAKEN in text
+        offered = slot_values(page.text)
+        assert MONDAY_10H not in offered
+        assert "2026-11-30T10:30:00+01:00" in offered  # the other slots are still free
+        assert page.status_code == 200
+        # The message is said once; the recap needs a new slot.
+        assert TAKEN not in text_of(person.get(PATHS[5]).text)
+        assert person.get(PATHS[6], follow_redirects=False).headers["location"] == PATHS[5]
+        # Choosing another slot, the second citizen books too.
+        person.submit(PATHS[5], {"creneau": offered[0]})
+        assert person.submit(PATHS[6], {}).url.path == PATHS[7]
+
+    first, second = bookings(settings)
+    assert first.email == "personne1@example.org"
+    assert first.start == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert second.email == "personne2@example.org"
+    assert second.start == datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+
+
+def test_the_slot_taken_message_reaches_an_htmx_citizen_too(citizen):
+    citizens = Citizens(citizen)
+    for name in ("first", "second"):
+        with citizens.as_(name) as person:
+            walk_to(person, 6, contact=someone(len(name)))
+    with citizens.as_("first") as person:
+        person.submit(PATHS[6], {})
+    with citizens.as_("second") as person:
+        response = person.submit(PATHS[6], {}, htmx=True)
+    assert response.url.path == PATHS[5]
+    assert response.text.lstrip().startswith('<div id="etape"')
+    assert response.headers["HX-Push-Url"] == PATHS[5]
+    assert TAKEN in text_of(response.text)
+
+
+def race(client, senders: list[tuple[str, str]]) -> list[str]:
+    """Posts the confirmation for each (cookie header, CSRF token) at the same moment;
+    returns where each was sent."""
+    barrier = threading.Barrier(len(senders))
+    locations: list[str] = [""] * len(senders)
+
+    def confirm(index: int, cookies: str, token: str) -> None:
+        barrier.wait()
+        response = client.post(
+            PATHS[6],
+            data={"_csrf_token": token},
+            headers={"Cookie": cookies},
+            follow_redirects=False,
+        )
+        locations[index] = f"{response.status_code} {response.headers.get('location')}"
+
+    threads = [
+        threading.Thread(target=confirm, args=(i, cookies, token))
+        for i, (cookies, token) in enumerate(senders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(location.startswith("303 ") for location in locations), locations
+    return [location.removeprefix("303 ") for location in locations]
+
+
+def test_two_citizens_confirming_the_last_place_at_once_make_one_booking(citizen, settings):
+    citizens = Citizens(citizen)
+    for round_ in range(3):  # each round takes the next free slot
+        names = [f"r{round_}c{n}" for n in (1, 2)]
+        tokens = []
+        for n, name in enumerate(names):
+            with citizens.as_(name) as person:
+                _, slot = walk_to(person, 6, contact=someone(10 * round_ + n))
+                tokens.append(person.csrf(PATHS[6]))
+        senders = [
+            (citizens.cookie_header(name), token) for name, token in zip(names, tokens, strict=True)
+        ]
+        with citizens.as_("nobody"):  # an empty jar: only the Cookie headers count
+            locations = race(citizen.client, senders)
+        assert sorted(locations) == sorted([PATHS[5], PATHS[7]]), locations
+        starts = [b.start for b in bookings(settings)]
+        assert len(starts) == round_ + 1
+        assert len(set(starts)) == len(starts)  # never two bookings on the one CCAS desk
+        loser = names[locations.index(PATHS[5])]
+        with citizens.as_(loser) as person:
+            page = person.get(PATHS[5]).text
+        assert TAKEN in text_of(page)
+        assert slot not in slot_values(page)
