@@ -1,0 +1,128 @@
+"""What the browser tests share: a watched page, axe-core audits, screenshots."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = (
+    "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
+)
+SCRIPT_TAG = re.compile(r"<script\b[^>]*>.*?</script>", re.IGNORECASE | re.DOTALL)
+
+# Console lines that are expected: a 422 or a 404 is logged by Chromium (and by htmx).
+EXPECTED_CONSOLE = ("Failed to load resource", "Response Status Error Code")
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation.get('impact')}): {violation['help']} "
+            f"<{violation['helpUrl']}>"
+        )
+        for node in violation["nodes"][:8]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {node['html'][:160]}")
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            if summary:
+                lines.append(f"      {summary[:400]}")
+    return "\n".join(lines)
+
+
+class Axe:
+    """Runs axe-core on a page, with WCAG 2.1 A and AA rules.
+
+    With JavaScript on, axe is injected through the DevTools protocol (the page's CSP
+    allows no inline script, and none is needed). With JavaScript off, timers never fire so
+    axe cannot run in that page: the page's DOM is then audited in a JavaScript-enabled
+    page of the same size, served the same HTML without its scripts and the same CSS.
+    """
+
+    def __init__(self, browser, base_url: str, source: str, viewport: dict[str, int], *, js: bool):
+        self.browser = browser
+        self.base_url = base_url
+        self.source = source
+        self.viewport = viewport
+        self.js = js
+        self._mirror = None
+
+    def run(self, page) -> list[dict[str, Any]]:
+        if self.js:
+            return self._run_in(page)
+        mirror = self._mirror_of(page)
+        try:
+            return self._run_in(mirror)
+        finally:
+            mirror.close()
+
+    def _run_in(self, page) -> list[dict[str, Any]]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(self.source)
+        return page.evaluate(AXE_RUN, WCAG_21_AA)["violations"]
+
+    def _mirror_of(self, page):
+        html = SCRIPT_TAG.sub("", page.content())
+        if self._mirror is None:
+            self._mirror = self.browser.new_context(base_url=self.base_url, viewport=self.viewport)
+        mirror = self._mirror.new_page()
+        url = page.url
+
+        def serve(route) -> None:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+        mirror.route(lambda candidate: candidate == url, serve)
+        mirror.goto(url)
+        return mirror
+
+    def close(self) -> None:
+        if self._mirror is not None:
+            self._mirror.close()
+
+
+@dataclass
+class PageWatch:
+    """A page plus what went wrong in it (uncaught errors, CSP refusals, 5xx answers)."""
+
+    page: Any
+    js: bool
+    axe: Axe
+    screenshots: Path
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+
+    def _console(self, message) -> None:
+        if message.type != "error" or message.text.startswith(EXPECTED_CONSOLE):
+            return
+        self.problems.append(f"console error on {self.page.url}: {message.text}")
+
+    def _response(self, response) -> None:
+        if response.status >= 500:
+            self.problems.append(f"{response.status} on {response.request.method} {response.url}")
+
+    def screenshot(self, name: str) -> Path:
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        path = self.screenshots / f"{name}.png"
+        # caret="initial": hiding the caret injects a <style> that the page's CSP refuses.
+        self.page.screenshot(path=str(path), full_page=True, caret="initial")
+        return path
+
+    def audit(self, name: str) -> None:
+        """A full-page screenshot, then zero WCAG 2.1 AA violation according to axe-core."""
+        self.screenshot(name)
+        violations = self.axe.run(self.page)
+        assert not violations, (
+            f"axe-core found {len(violations)} WCAG 2.1 AA violation(s) on {name} "
+            f"({self.page.url}, JavaScript {'on' if self.js else 'off'}):\n"
+            + describe_violations(violations)
+        )
+
+    def assert_clean(self) -> None:
+        problems, self.problems = self.problems, []
+        assert not problems, "the browser reported:\n" + "\n".join(problems)
