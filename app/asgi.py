@@ -14,6 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
 from app.db.session import Database
 from app.demo import load_demo
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         await app.state.drafts.purge_expired(clock())
         if settings.load_demo:
             await load_demo(db, clock().date())
+        async with db.read() as session:
+            app.state.commune = await current_commune(session)
 
     async def on_shutdown(_app: Litestar) -> None:
         await db.dispose()

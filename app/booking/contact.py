@@ -107,7 +107,8 @@ def validate_contact(
         phone = normalise_phone(values["phone"]) or ""
         if not phone:
             errors["phone"] = (
-                "Saisissez un numéro de téléphone mobile valide, par exemple 06 12 34 56 78."
+                "Saisissez un numéro de téléphone mobile valide, par exemple "
+                "06\u00a012\u00a034\u00a056\u00a078."
             )
 
     extra: dict[str, str] = {}

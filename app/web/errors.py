@@ -26,11 +26,13 @@ MESSAGES: dict[int, tuple[str, str]] = {
     ),
     404: (
         "Page introuvable",
-        "L'adresse demandée n'existe pas ou plus. Vérifiez-la, ou repartez de l'accueil.",
+        "L'adresse demandée n'existe pas ou plus. Vérifiez-la, ou reprenez la prise de "
+        "rendez-vous depuis le début.",
     ),
     405: (
         "Action impossible sur cette page",
-        "Cette page ne s'utilise pas de cette façon. Repartez de l'accueil.",
+        "Cette page ne s'utilise pas de cette façon. Reprenez la prise de rendez-vous depuis "
+        "le début.",
     ),
     413: (
         "Envoi trop volumineux",
@@ -47,7 +49,14 @@ MESSAGES: dict[int, tuple[str, str]] = {
 def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[Any]:
     known = status_code if status_code in MESSAGES else (500 if status_code >= 500 else 400)
     title, message = MESSAGES[known]
-    context = {"title": title, "message": message, "status_code": status_code, "page_title": title}
+    context = {
+        "title": title,
+        "message": message,
+        "status_code": status_code,
+        "page_title": title,
+        # Loaded at start-up: an error page must not depend on the database answering.
+        "commune": getattr(request.app.state, "commune", None),
+    }
     response = render(request, "errors/error.html", context, status_code=status_code)
     return response
 

@@ -40,7 +40,10 @@ def short_date(value: date | datetime) -> str:
 
 def clock(value: datetime) -> str:
     """ "8 h 30", the French typographic convention; "14 h" on the hour."""
-    return f"{value.hour} h {value.minute:02d}" if value.minute else f"{value.hour} h"
+    nbsp = "\u00a0"  # "9 h 30" never breaks across lines
+    return (
+        f"{value.hour}{nbsp}h{nbsp}{value.minute:02d}" if value.minute else f"{value.hour}{nbsp}h"
+    )
 
 
 def safe_html(value: str) -> Markup:

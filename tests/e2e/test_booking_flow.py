@@ -182,7 +182,7 @@ class Citizen:
             expect(page).to_have_url(re.compile(r"/rendez-vous/creneau\?semaine=\d{4}-\d\d-\d\d$"))
             if heading is None:
                 expect(week).not_to_have_text(this_week)
-                expect(week).to_have_text(re.compile(r"^Semaine du \d+(er)? .+ au dimanche "))
+                expect(week).to_have_text(re.compile(r"^Semaine du lundi \d+(er)? .+ au dimanche "))
             else:
                 expect(week).to_have_text(heading)
             expect(page.locator("h1")).to_have_text(STEPS[5].heading)
@@ -280,7 +280,7 @@ def slot_instant(day: str, time: str) -> datetime:
     """ "Samedi 28 novembre 2026" and "9 h 30", as shown, to an instant in Paris."""
     match = re.search(r"(\d+)(?:er)? (\w+) (\d{4})$", day)
     assert match, day
-    clock = re.fullmatch(r"(\d+) h(?: (\d+))?", time)
+    clock = re.fullmatch(r"(\d+)\sh(?:\s(\d+))?", time)  # non-breaking spaces in "9 h 30"
     assert clock, time
     return datetime(
         int(match[3]),

@@ -223,7 +223,7 @@ def test_a_reload_keeps_every_answer(citizen):
     assert slot_values(slots.text)[3] != chosen
     citizen.submit(PATHS[5], {"creneau": chosen})
     reloaded = citizen.get(PATHS[5])  # no week asked: the week of the chosen slot
-    assert "Semaine du 7 décembre" in text_of(reloaded.text)
+    assert "Semaine du lundi 7 décembre" in text_of(reloaded.text)
     assert checked_values(reloaded.text, "creneau") == [chosen]
 
 

@@ -245,7 +245,7 @@ def test_a_refused_slot_shows_the_week_it_was_in(citizen):
     walk_to(citizen, 5)
     response = citizen.submit(PATHS[5], {"creneau": "2026-12-13T10:00:00+01:00"})  # Sunday
     assert response.status_code == 422
-    assert "Semaine du 7 décembre au dimanche 13 décembre 2026" in text_of(response.text)
+    assert "Semaine du lundi 7 décembre au dimanche 13 décembre 2026" in text_of(response.text)
 
 
 def test_the_same_instant_in_utc_is_the_same_slot(citizen):

@@ -166,7 +166,7 @@ def days_of(values: list[str]) -> set[str]:
 def test_the_first_week_starts_at_the_first_bookable_time(citizen):
     page, _ = walk_to(citizen, 5)
     text = text_of(page.text)
-    assert "Semaine du 30 novembre au dimanche 6 décembre 2026" in text
+    assert "Semaine du lundi 30 novembre au dimanche 6 décembre 2026" in text
     values = slot_values(page.text)
     # Now is Monday 08:00 and the CCAS needs two hours' notice: nothing before 10:00.
     assert values[0] == "2026-11-30T10:00:00+01:00"
@@ -194,7 +194,7 @@ def test_a_week_link_shows_that_week(citizen):
     page = citizen.get(f"{PATHS[5]}?semaine=2026-12-09")  # a Wednesday: its whole week
     assert page.status_code == 200
     text = text_of(page.text)
-    assert "Semaine du 7 décembre au dimanche 13 décembre 2026" in text
+    assert "Semaine du lundi 7 décembre au dimanche 13 décembre 2026" in text
     assert days_of(slot_values(page.text)) == {
         "2026-12-07",
         "2026-12-08",
@@ -217,7 +217,7 @@ def test_a_week_link_through_htmx_pushes_that_week_s_address(citizen):
     response = citizen.get(f"{PATHS[5]}?semaine=2026-12-07", headers=HX)
     assert_fragment(response)
     assert response.headers["HX-Push-Url"] == "/rendez-vous/creneau?semaine=2026-12-07"
-    assert "Semaine du 7 décembre" in text_of(response.text)
+    assert "Semaine du lundi 7 décembre" in text_of(response.text)
 
 
 @pytest.mark.parametrize("week", ["garbage", "2026-13-45", "", "2026-W50", "9999-12-31"])
@@ -232,11 +232,11 @@ def test_a_strange_week_does_not_crash(citizen, week):
 def test_weeks_outside_the_booking_window_are_clamped(citizen):
     walk_to(citizen, 5)
     before = citizen.get(f"{PATHS[5]}?semaine=2020-01-06")
-    assert "Semaine du 30 novembre" in text_of(before.text)
+    assert "Semaine du lundi 30 novembre" in text_of(before.text)
     after = citizen.get(f"{PATHS[5]}?semaine=2030-01-07")
     text = text_of(after.text)
     # 60 days after Monday 30 November 2026 is Friday 29 January 2027.
-    assert "Semaine du 25 janvier au dimanche 31 janvier 2027" in text
+    assert "Semaine du lundi 25 janvier au dimanche 31 janvier 2027" in text
     assert "Semaine suivante" not in text
     values = slot_values(after.text)
     assert values and max(values) < "2027-01-30"
