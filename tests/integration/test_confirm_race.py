@@ -56,35 +56,33 @@ async def _count_bookings(db: Database) -> int:
         return (await session.execute(select(func.count(Booking.id)))).scalar_one()
 
 
-def test_twenty_citizens_one_place_exactly_one_booking(database_url):
+def _confirm_concurrently(database_url: str, drafts: int, attempts_per_draft: int):
+    """Every attempt at once, each on its own connection; returns the results and how many
+    bookings the database holds afterwards."""
+
     async def scenario():
-        db, _store, ids, _ = await _setup(database_url, 20)
+        db, _store, ids, _ = await _setup(database_url, drafts)
         try:
+            attempts = [d for d in ids for _ in range(attempts_per_draft)]
             results = await asyncio.gather(
-                *(confirm(db, draft_id, FIXED_NOW, "test.invalid") for draft_id in ids)
+                *(confirm(db, draft_id, FIXED_NOW, "test.invalid") for draft_id in attempts)
             )
             return results, await _count_bookings(db)
         finally:
             await db.dispose()
 
-    results, bookings = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_twenty_citizens_one_place_exactly_one_booking(database_url):
+    results, bookings = _confirm_concurrently(database_url, drafts=20, attempts_per_draft=1)
     assert sum(isinstance(r, Confirmed) for r in results) == 1
     assert sum(isinstance(r, SlotTaken) for r in results) == 19
     assert bookings == 1
 
 
 def test_replayed_confirm_makes_one_booking(database_url):
-    async def scenario():
-        db, _store, ids, _ = await _setup(database_url, 1)
-        try:
-            results = await asyncio.gather(
-                *(confirm(db, ids[0], FIXED_NOW, "test.invalid") for _ in range(10))
-            )
-            return results, await _count_bookings(db)
-        finally:
-            await db.dispose()
-
-    results, bookings = asyncio.run(scenario())
+    results, bookings = _confirm_concurrently(database_url, drafts=1, attempts_per_draft=10)
     assert all(isinstance(r, Confirmed) for r in results)
     assert len({r.booking_id for r in results}) == 1
     assert sum(not r.replay for r in results) == 1

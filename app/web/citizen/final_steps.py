@@ -9,22 +9,16 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
-from litestar.response import Response
+from litestar.response import Redirect, Response
 
 from app.booking import wizard
 from app.booking.availability import slot_fits
-from app.booking.catalogue import current_commune, get_type
+from app.booking.catalogue import current_commune
 from app.booking.planning import booking_window, build_query, earliest_slot, week_slots
 from app.booking.service import Confirmed, SlotTaken, confirm, load_booking
 from app.calendar_sync.ics import booking_calendar
 from app.web.citizen.forms import read_form
-from app.web.citizen.session import (
-    CitizenContext,
-    current_draft,
-    guard,
-    restart,
-    see_other,
-)
+from app.web.citizen.session import Visit, restart, see_other, visit
 from app.web.citizen.view import step_context
 from app.web.rendering import render
 
@@ -60,77 +54,69 @@ class FinalStepsController(Controller):
     async def slot(
         self, request: AnyRequest, semaine: FromQuery[str | None] = None
     ) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 5):
-            return redirect
-        notice = draft.state.get("notice")
-        if notice:
-            state = {k: v for k, v in draft.state.items() if k != "notice"}
-            await ctx.drafts.save(draft.id, state, ctx.now)
-        return await self._slot_page(request, ctx, draft.state, parse_week(semaine), notice=notice)
+        current = await visit(request, 5)
+        if isinstance(current, Redirect):
+            return current
+        notice = current.state.get("notice")
+        if notice:  # shown once
+            await current.save({k: v for k, v in current.state.items() if k != "notice"})
+        return await self._slot_page(request, current, parse_week(semaine), notice=notice)
 
     @post("/creneau")
     async def slot_submit(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 5):
-            return redirect
-        raw = (await read_form(request)).get("creneau", "")
-        async with request.app.state.db.read() as session:
-            chosen = await get_type(session, draft.state["type_id"])
-            if chosen is None:
-                return restart("type")
-            start = _parse_instant(raw)
-            fits = False
-            if start is not None:
-                day = start.astimezone(ZoneInfo(chosen.site.timezone)).date()
-                query = await build_query(session, chosen, draft.state["people"], ctx.now, day, day)
-                fits = bool(slot_fits(query, start))
-        if not fits:
-            error = (
-                "Choisissez un créneau dans la liste."
-                if start is None
-                else "Ce créneau n'est plus disponible. Choisissez-en un autre."
-            )
-            week = (
-                monday_of(start.astimezone(ZoneInfo(chosen.site.timezone)).date())
-                if start
-                else None
-            )
+        current = await visit(request, 5)
+        if isinstance(current, Redirect):
+            return current
+        chosen = current.appointment_type
+        tz = ZoneInfo(chosen.site.timezone)
+        start = _parse_instant((await read_form(request)).get("creneau", ""))
+        if start is None:
             return await self._slot_page(
-                request, ctx, draft.state, week, errors={"creneau": error}, status_code=422
+                request,
+                current,
+                None,
+                errors={"creneau": "Choisissez un créneau dans la liste."},
+                status_code=422,
             )
-        await ctx.drafts.save(draft.id, {**draft.state, "slot_start": start.isoformat()}, ctx.now)
+        day = start.astimezone(tz).date()
+        async with request.app.state.db.read() as session:
+            query = await build_query(
+                session, chosen, current.state["people"], current.ctx.now, day, day
+            )
+        if not slot_fits(query, start):
+            return await self._slot_page(
+                request,
+                current,
+                monday_of(day),
+                errors={"creneau": "Ce créneau n'est plus disponible. Choisissez-en un autre."},
+                status_code=422,
+            )
+        await current.save({**current.state, "slot_start": start.isoformat()})
         return see_other(wizard.step(6).path)
 
     async def _slot_page(
         self,
         request: AnyRequest,
-        ctx: CitizenContext,
-        state: dict[str, Any],
+        current: Visit,
         week: date | None,
         *,
         notice: str | None = None,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response[Any]:
-        people = state["people"]
+        chosen, people, now = current.appointment_type, current.state["people"], current.ctx.now
+        tz = ZoneInfo(chosen.site.timezone)
+        first_day, last_day = booking_window(chosen, now)
+        selected = _parse_instant(current.state.get("slot_start", ""))
         async with request.app.state.db.read() as session:
-            chosen = await get_type(session, state["type_id"])
-            if chosen is None:
-                return restart("type")
-            tz = ZoneInfo(chosen.site.timezone)
-            first_day, last_day = booking_window(chosen, ctx.now)
-            earliest = await earliest_slot(session, chosen, people, ctx.now)
-            selected = _parse_instant(state.get("slot_start", ""))
+            earliest = await earliest_slot(session, chosen, people, now)
             if week is None:
                 anchor = selected or (earliest.start if earliest else None)
                 week = monday_of(anchor.astimezone(tz).date() if anchor else first_day)
             week = min(max(week, monday_of(first_day)), monday_of(last_day))
-            slots = await week_slots(session, chosen, people, ctx.now, week)
+            slots = await week_slots(session, chosen, people, now, week)
         days = [
-            (day, [slot for slot in day_slots])
+            (day, list(day_slots))
             for day, day_slots in groupby(slots, key=lambda s: s.start.astimezone(tz).date())
         ]
         context = await step_context(
@@ -156,41 +142,36 @@ class FinalStepsController(Controller):
 
     @get("/recapitulatif", name="step-recap")
     async def recap(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 6):
-            return redirect
-        async with request.app.state.db.read() as session:
-            chosen = await get_type(session, draft.state["type_id"])
-        if chosen is None:
-            return restart("type")
-        tz = ZoneInfo(chosen.site.timezone)
-        start = datetime.fromisoformat(draft.state["slot_start"]).astimezone(tz)
+        current = await visit(request, 6)
+        if isinstance(current, Redirect):
+            return current
+        tz = ZoneInfo(current.appointment_type.site.timezone)
         context = await step_context(
             request,
             6,
-            appointment_type=chosen,
-            state=draft.state,
-            contact=draft.state["contact"],
-            start=start,
+            appointment_type=current.appointment_type,
+            state=current.state,
+            contact=current.state["contact"],
+            start=datetime.fromisoformat(current.state["slot_start"]).astimezone(tz),
         )
         return render(request, "citizen/step6_recap.html", context)
 
     @post("/recapitulatif")
     async def recap_submit(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if draft is not None and draft.booking_id is not None:
-            return see_other(wizard.step(7).path)  # a double click or a replayed confirm
-        if redirect := guard(draft, 6):
-            return redirect
-        result = await confirm(request.app.state.db, draft.id, ctx.now, ctx.settings.uid_domain)
+        # A double click or a replayed confirm finds the booking already made: step 7.
+        current = await visit(request, 6)
+        if isinstance(current, Redirect):
+            return current
+        ctx = current.ctx
+        result = await confirm(
+            request.app.state.db, current.draft.id, ctx.now, ctx.settings.uid_domain
+        )
         if isinstance(result, Confirmed):
             return see_other(wizard.step(7).path)
         if isinstance(result, SlotTaken):
-            state = {k: v for k, v in draft.state.items() if k != "slot_start"}
+            state = {k: v for k, v in current.state.items() if k != "slot_start"}
             notice = SLOT_TOO_LATE if result.too_late else SLOT_TAKEN
-            await ctx.drafts.save(draft.id, {**state, "notice": notice}, ctx.now)
+            await current.save({**state, "notice": notice})
             return see_other(wizard.step(5).path)
         return restart("expire")
 
@@ -198,11 +179,10 @@ class FinalStepsController(Controller):
 
     @get("/confirmation", name="step-confirmation")
     async def confirmation(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 7):
-            return redirect
-        booking = await load_booking(request.app.state.db, draft.booking_id)
+        current = await visit(request, 7)
+        if isinstance(current, Redirect):
+            return current
+        booking = await load_booking(request.app.state.db, current.draft.booking_id)
         tz = ZoneInfo(booking.type.site.timezone)
         context = await step_context(
             request,
@@ -214,16 +194,15 @@ class FinalStepsController(Controller):
         return render(request, "citizen/step7_confirmation.html", context)
 
     @get("/confirmation/rendez-vous.ics", name="booking-ics")
-    async def ics(self, request: AnyRequest) -> Response[bytes]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 7):
-            return redirect
-        booking = await load_booking(request.app.state.db, draft.booking_id)
+    async def ics(self, request: AnyRequest) -> Response[Any]:
+        current = await visit(request, 7)
+        if isinstance(current, Redirect):
+            return current
+        booking = await load_booking(request.app.state.db, current.draft.booking_id)
         async with request.app.state.db.read() as session:
             commune = await current_commune(session)
         return Response(
-            booking_calendar(booking, commune, ctx.now).to_ical(),
+            booking_calendar(booking, commune, current.ctx.now).to_ical(),
             media_type="text/calendar",  # Litestar adds "; charset=utf-8"
             headers={
                 "Content-Disposition": 'attachment; filename="rendez-vous.ics"',

@@ -11,7 +11,9 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from app.booking import wizard
+from app.booking.catalogue import get_type
 from app.booking.drafts import DraftStore, LoadedDraft
+from app.db.models import AppointmentType
 from app.settings import Settings
 
 DRAFT_COOKIE = "creneau_brouillon"
@@ -74,3 +76,35 @@ def guard(draft: LoadedDraft | None, number: int) -> Redirect | None:
     if not wizard.reachable(number, draft.state):
         return see_other(wizard.first_due_step(draft.state).path)
     return None
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A citizen allowed on a step: the application context, their draft and the type
+    they chose (None on the confirmation step, which reads the booking instead)."""
+
+    ctx: CitizenContext
+    draft: LoadedDraft
+    appointment_type: AppointmentType | None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.draft.state
+
+    async def save(self, state: dict[str, Any]) -> None:
+        await self.ctx.drafts.save(self.draft.id, state, self.ctx.now)
+
+
+async def visit(request: Request[Any, Any, Any], number: int) -> Visit | Redirect:
+    """The citizen's draft checked for step `number`, or where to send them instead."""
+    ctx = CitizenContext.of(request)
+    draft = await current_draft(request, ctx)
+    if redirect := guard(draft, number):
+        return redirect
+    appointment_type = None
+    if number < wizard.TOTAL:
+        async with request.app.state.db.read() as session:
+            appointment_type = await get_type(session, draft.state["type_id"])
+        if appointment_type is None:
+            return restart("type")
+    return Visit(ctx, draft, appointment_type)

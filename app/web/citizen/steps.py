@@ -15,11 +15,11 @@ from app.web.citizen.forms import parse_int, read_form
 from app.web.citizen.session import (
     RESTART_REASONS,
     CitizenContext,
+    Visit,
     current_draft,
     draft_cookie,
-    guard,
-    restart,
     see_other,
+    visit,
 )
 from app.web.citizen.view import step_context
 from app.web.rendering import render
@@ -92,81 +92,70 @@ class EarlyStepsController(Controller):
 
     @get("/informations", name="step-information")
     async def information(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 2):
-            return redirect
-        async with request.app.state.db.read() as session:
-            chosen = await get_type(session, draft.state["type_id"])
-        if chosen is None:
-            return restart("type")
-        context = await step_context(request, 2, appointment_type=chosen)
+        current = await visit(request, 2)
+        if isinstance(current, Redirect):
+            return current
+        context = await step_context(request, 2, appointment_type=current.appointment_type)
         return render(request, "citizen/step2_information.html", context)
 
     @post("/informations")
     async def information_submit(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 2):
-            return redirect
-        await ctx.drafts.save(draft.id, {**draft.state, "info_seen": True}, ctx.now)
+        current = await visit(request, 2)
+        if isinstance(current, Redirect):
+            return current
+        await current.save({**current.state, "info_seen": True})
         return see_other(wizard.step(3).path)
 
     # --- 3. people -------------------------------------------------------------------
 
     @get("/personnes", name="step-people")
     async def people(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 3):
-            return redirect
-        return await self._people_page(request, draft.state, str(draft.state.get("people", 1)))
+        current = await visit(request, 3)
+        if isinstance(current, Redirect):
+            return current
+        return await self._people_page(request, current, str(current.state.get("people", 1)))
 
     @post("/personnes")
     async def people_submit(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 3):
-            return redirect
+        current = await visit(request, 3)
+        if isinstance(current, Redirect):
+            return current
         raw = (await read_form(request)).get("people", "")
-        async with request.app.state.db.read() as session:
-            chosen = await get_type(session, draft.state["type_id"])
-        if chosen is None:
-            return restart("type")
+        maximum = current.appointment_type.max_people
         people = parse_int(raw)
         error = None
         if people is None:
             error = "Saisissez le nombre de personnes en chiffres, par exemple 2."
         elif people < 1:
             error = "Le rendez-vous concerne au moins une personne."
-        elif people > chosen.max_people:
+        elif people > maximum:
             error = (
-                f"Ce rendez-vous accueille au plus {chosen.max_people} "
-                f"personne{'s' if chosen.max_people > 1 else ''} à la fois. Pour plus de "
+                f"Ce rendez-vous accueille au plus {maximum} "
+                f"personne{'s' if maximum > 1 else ''} à la fois. Pour plus de "
                 "personnes, prenez un autre rendez-vous ensuite."
             )
         if error:
             return await self._people_page(
-                request, draft.state, raw, errors={"people": error}, status_code=422
+                request, current, raw, errors={"people": error}, status_code=422
             )
-        await ctx.drafts.save(draft.id, wizard.set_people(draft.state, people), ctx.now)
+        await current.save(wizard.set_people(current.state, people))
         return see_other(wizard.step(4).path)
 
     async def _people_page(
         self,
         request: AnyRequest,
-        state: dict[str, Any],
+        current: Visit,
         value: str,
         *,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response[Any]:
-        async with request.app.state.db.read() as session:
-            chosen = await get_type(session, state["type_id"])
-        if chosen is None:
-            return restart("type")
         context = await step_context(
-            request, 3, appointment_type=chosen, value=value, errors=errors or {}
+            request,
+            3,
+            appointment_type=current.appointment_type,
+            value=value,
+            errors=errors or {},
         )
         return render(request, "citizen/step3_people.html", context, status_code=status_code)
 
@@ -174,50 +163,46 @@ class EarlyStepsController(Controller):
 
     @get("/coordonnees", name="step-contact")
     async def contact(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 4):
-            return redirect
-        saved = draft.state.get("contact") or {}
+        current = await visit(request, 4)
+        if isinstance(current, Redirect):
+            return current
+        saved = current.state.get("contact") or {}
         values = {key: saved.get(key, "") for key in ("last_name", "first_name", "email")}
         values["phone"] = display_phone(saved["phone"]) if saved.get("phone") else ""
         for name, value in (saved.get("extra") or {}).items():
             values[f"extra_{name}"] = value
-        return await self._contact_page(request, draft.state, values)
+        return await self._contact_page(request, current, values)
 
     @post("/coordonnees")
     async def contact_submit(self, request: AnyRequest) -> Response[Any]:
-        ctx = CitizenContext.of(request)
-        draft = await current_draft(request, ctx)
-        if redirect := guard(draft, 4):
-            return redirect
+        current = await visit(request, 4)
+        if isinstance(current, Redirect):
+            return current
         form = await read_form(request)
-        async with request.app.state.db.read() as session:
-            chosen = await get_type(session, draft.state["type_id"])
-        if chosen is None:
-            return restart("type")
-        details, errors, values = validate_contact(form, chosen.extra_fields or [])
+        details, errors, values = validate_contact(
+            form, current.appointment_type.extra_fields or []
+        )
         if details is None:
             return await self._contact_page(
-                request, draft.state, values, errors=errors.messages, status_code=422
+                request, current, values, errors=errors.messages, status_code=422
             )
-        await ctx.drafts.save(draft.id, wizard.set_contact(draft.state, details.as_dict()), ctx.now)
+        await current.save(wizard.set_contact(current.state, details.as_dict()))
         return see_other(wizard.step(5).path)
 
     async def _contact_page(
         self,
         request: AnyRequest,
-        state: dict[str, Any],
+        current: Visit,
         values: dict[str, str],
         *,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response[Any]:
-        async with request.app.state.db.read() as session:
-            chosen = await get_type(session, state["type_id"])
-        if chosen is None:
-            return restart("type")
         context = await step_context(
-            request, 4, appointment_type=chosen, values=values, errors=errors or {}
+            request,
+            4,
+            appointment_type=current.appointment_type,
+            values=values,
+            errors=errors or {},
         )
         return render(request, "citizen/step4_contact.html", context, status_code=status_code)
