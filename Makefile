@@ -7,7 +7,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 POSTGRES_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-dev browser test test-postgres lint format bench clean
+.PHONY: run install install-dev browser test test-postgres lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

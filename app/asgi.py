@@ -9,7 +9,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
-from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -79,7 +78,6 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         ],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        plugins=[HTMXPlugin()],
         middleware=[security_headers_middleware],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -96,5 +94,4 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             Exception: unexpected_exception_handler,
         },
         request_max_body_size=64 * 1024,
-        debug=False,
     )

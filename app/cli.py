@@ -8,7 +8,9 @@ import logging
 import sys
 from datetime import date
 
-from app.settings import Settings
+from app.settings import ConfigurationError, Settings
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def _migrate(settings: Settings) -> None:
@@ -48,9 +50,27 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     _migrate(settings)
     host, port = args.host or settings.host, args.port or settings.port
+    if host not in LOOPBACK and not settings.public_url:
+        print(
+            "Attention : CRENEAU_PUBLIC_URL n'est pas défini (l'adresse publique du service, "
+            "par exemple https://rendez-vous.ma-commune.fr).",
+            file=sys.stderr,
+        )
     print(f"Créneau est prêt : ouvrez http://{host}:{port}/ dans votre navigateur.", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
     return 0
+
+
+def cmd_healthcheck(settings: Settings, _args: argparse.Namespace) -> int:
+    """Exit 0 when the local server answers /healthz (the container's HEALTHCHECK)."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:  # noqa: S310 - fixed local URL
+            return 0 if response.status == 200 else 1
+    except OSError:
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,8 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="crée la commune de démonstration").set_defaults(
         handler=cmd_demo
     )
+    commands.add_parser("healthcheck", help="vérifie que le serveur local répond").set_defaults(
+        handler=cmd_healthcheck
+    )
     args = parser.parse_args(argv)
-    return args.handler(Settings.from_env(), args)
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        print(f"Configuration : {error}", file=sys.stderr)
+        return 2
+    return args.handler(settings, args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,13 @@ from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# A draft outlives a pause of a whole day: WCAG 2.2.1 exempts time limits over 20 hours.
+DEFAULT_DRAFT_MINUTES = 24 * 60
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message says which, in French."""
+
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -18,14 +25,17 @@ def _bool(value: str | None, default: bool) -> bool:
 
 
 def _load_or_create_secret(data_dir: Path) -> str:
-    """A random secret kept in the data folder, so that a newcomer needs no configuration."""
+    """A random secret kept in the data folder, so that a newcomer needs no configuration.
+    Created readable by its owner only, and by one process only if several start at once."""
     path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key)
     return key
 
 
@@ -36,37 +46,41 @@ class Settings:
     secret_key: str = field(repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
-    debug: bool = False
     secure_cookies: bool = False
-    draft_lifetime_minutes: int = 60
+    draft_lifetime_minutes: int = DEFAULT_DRAFT_MINUTES
     load_demo: bool = True
-    public_url: str = "http://127.0.0.1:8000"
+    # Where citizens reach the service; empty until configured (then links cannot be built
+    # from it, and calendar UIDs use a neutral domain).
+    public_url: str = ""
 
     @property
     def uid_domain(self) -> str:
-        """The host name used in calendar UIDs."""
-        return urlsplit(self.public_url).hostname or "creneau.localhost"
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        """The host name used in calendar UIDs (they must never change once given)."""
+        return urlsplit(self.public_url).hostname or "creneau.invalid"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("CRENEAU_DATA_DIR") or PROJECT_ROOT / "data").resolve()
         database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'creneau.db'}"
-        secret_key = env.get("CRENEAU_SECRET_KEY") or _load_or_create_secret(data_dir)
+        secret_key = env.get("CRENEAU_SECRET_KEY", "")
+        if not secret_key:
+            if not database_url.startswith("sqlite"):
+                # Several processes behind a load balancer must share one key, or their
+                # forms fail at random with "formulaire expiré".
+                raise ConfigurationError(
+                    "CRENEAU_SECRET_KEY est obligatoire avec une base autre que SQLite : "
+                    "donnez la même valeur aléatoire et longue à tous les processus."
+                )
+            secret_key = _load_or_create_secret(data_dir)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
             secret_key=secret_key,
             host=env.get("HOST", "127.0.0.1"),
             port=int(env.get("PORT", "8000")),
-            debug=_bool(env.get("CRENEAU_DEBUG"), False),
             secure_cookies=_bool(env.get("CRENEAU_SECURE_COOKIES"), False),
-            draft_lifetime_minutes=int(env.get("CRENEAU_DRAFT_MINUTES", "60")),
+            draft_lifetime_minutes=int(env.get("CRENEAU_DRAFT_MINUTES") or DEFAULT_DRAFT_MINUTES),
             load_demo=_bool(env.get("CRENEAU_DEMO"), True),
-            public_url=env.get("CRENEAU_PUBLIC_URL")
-            or f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}",
+            public_url=env.get("CRENEAU_PUBLIC_URL", "").rstrip("/"),
         )

@@ -24,6 +24,15 @@ FIXED_NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def pytest_report_header(config) -> str:
+    if POSTGRES_URL:
+        return f"database tests: PostgreSQL ({POSTGRES_URL.rsplit('@', 1)[-1]})"
+    return (
+        "database tests: SQLite only — set TEST_DATABASE_URL (or run `make test-postgres`) "
+        "to run them on PostgreSQL too"
+    )
+
+
 def _reset_postgres(url: str) -> None:
     import asyncpg
 

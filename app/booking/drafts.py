@@ -49,6 +49,8 @@ class DraftStore:
     async def create(self, state: dict[str, Any], now: datetime) -> tuple[str, LoadedDraft]:
         token = secrets.token_urlsafe(32)
         async with self.db.write() as session:
+            # Abandoned drafts hold personal data: each new draft sweeps the expired ones.
+            await session.execute(delete(Draft).where(Draft.expires_at <= now))
             draft = Draft(
                 token_hash=_hash(token),
                 data=state,
@@ -70,7 +72,5 @@ class DraftStore:
 
     async def purge_expired(self, now: datetime) -> int:
         async with self.db.write() as session:
-            result = await session.execute(
-                delete(Draft).where(Draft.expires_at <= now, Draft.booking_id.is_(None))
-            )
+            result = await session.execute(delete(Draft).where(Draft.expires_at <= now))
             return result.rowcount or 0

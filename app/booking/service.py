@@ -4,7 +4,8 @@ Integrity comes from the database, not from Python: the draft row and then the d
 serve the type are locked (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite every write
 transaction is `BEGIN IMMEDIATE`, so writers are serialised by the database itself). The
 slot is re-checked under those locks, so two confirmations for the last place cannot both
-succeed, and the draft's unique idempotency key makes a replayed confirm find its booking.
+succeed. A replayed confirm waits for the draft's lock, then finds the draft already linked
+to its booking; the unique idempotency key on the booking is the last line of defence.
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ def appointment_length(slot_minutes: int, people: int, duration_per_person: bool
     return timedelta(minutes=slot_minutes * (people if duration_per_person else 1))
 
 
-async def confirm(db: Database, draft_id: int, now: datetime, uid_domain: str) -> ConfirmResult:
+async def confirm(
+    db: Database, draft_id: int, now: datetime, *, uid_domain: str, keep_draft_until: datetime
+) -> ConfirmResult:
+    """Books the draft's slot, or says why not. The confirmed draft keeps only its link to
+    the booking (the contact details now live in the booking alone) until
+    `keep_draft_until`, so that the confirmation page can still be reloaded."""
     async with db.write() as session:
         draft = (
             await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
@@ -103,6 +109,8 @@ async def confirm(db: Database, draft_id: int, now: datetime, uid_domain: str) -
         session.add(booking)
         await session.flush()
         draft.booking_id = booking.id
+        draft.data = {}
+        draft.expires_at = keep_draft_until
         return Confirmed(booking.id)
 
 

@@ -31,7 +31,6 @@ STEPS: tuple[Step, ...] = (
     Step(7, "confirmation", "Rendez-vous confirmé"),
 )
 TOTAL = len(STEPS)
-BY_SLUG = {step.slug: step for step in STEPS}
 
 
 def step(number: int) -> Step:

@@ -3,7 +3,9 @@
 // - focus moves to the error summary if there is one, else to the step's heading;
 // - the persistent live region announces the step to screen readers;
 // - a link marked `data-focus="some-id"` (the weeks of the planning) keeps the citizen
-//   where they were: focus goes to that element of the new content, which is announced.
+//   where they were: focus goes to that element of the new content, which is announced;
+// - when a request fails without an answer to show (network down, time-out, a form that
+//   expired), a banner says so above the form, which keeps what was typed.
 (function () {
   "use strict";
 
@@ -20,6 +22,47 @@
     var id = origin && origin.getAttribute && origin.getAttribute("data-focus");
     return id ? document.getElementById(id) : null;
   }
+
+  var CONNECTION_LOST =
+    "La connexion au service a échoué. Vérifiez votre accès à Internet puis réessayez\u00a0: " +
+    "vos réponses déjà validées sont conservées.";
+  var CONFIRM_RETRY = " Votre rendez-vous ne sera pas enregistré deux fois.";
+  var FORM_EXPIRED =
+    "Pour votre sécurité, ce formulaire a expiré. Rechargez la page puis validez à " +
+    "nouveau\u00a0: vos réponses déjà validées sont conservées.";
+
+  function showProblem(text) {
+    var step = document.getElementById("etape");
+    var heading = step && step.querySelector("h1");
+    if (!heading) return;
+    var banner = document.getElementById("probleme");
+    if (!banner) {
+      banner = document.createElement("div");
+      banner.id = "probleme";
+      banner.className = "bandeau bandeau--erreur";
+      banner.setAttribute("tabindex", "-1");
+      banner.appendChild(document.createElement("p"));
+      heading.insertAdjacentElement("afterend", banner);
+    }
+    banner.firstChild.textContent = text;
+    banner.focus();
+    announce(text);
+  }
+
+  function failedConfirm(event) {
+    var config = event.detail && event.detail.requestConfig;
+    return Boolean(config && /\/recapitulatif$/.test(config.path || ""));
+  }
+
+  function connectionLost(event) {
+    showProblem(CONNECTION_LOST + (failedConfirm(event) ? CONFIRM_RETRY : ""));
+  }
+
+  document.addEventListener("htmx:sendError", connectionLost);
+  document.addEventListener("htmx:timeout", connectionLost);
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 403) showProblem(FORM_EXPIRED);
+  });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var step = document.getElementById("etape");

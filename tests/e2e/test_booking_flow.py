@@ -140,7 +140,7 @@ class Citizen:
             expect(summary).to_have_count(0)
         if swapped:
             expect(summary if errors else page.locator("h1")).to_be_focused()
-            announce = f"Étape {number} sur {TOTAL} : {step.title}"
+            announce = f"Étape {number} sur {TOTAL}"  # the focused heading says the rest
             if errors:
                 announce += ". Le formulaire contient des erreurs."
             expect(page.locator("#annonce")).to_have_text(announce)

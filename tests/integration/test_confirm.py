@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
@@ -20,6 +21,8 @@ from tests.integration.helpers import (
     URBANISM,
     Citizens,
     bookings,
+    choose_type,
+    drafts,
     text_of,
     walk_to,
 )
@@ -49,9 +52,19 @@ def test_confirming_stores_the_booking(citizen, settings):
     assert booking.email == CONTACT["email"]
     assert booking.phone == "+33612345678"
     assert re.fullmatch(r"RDV-[0-9A-Z]{4}-[0-9A-Z]{4}", booking.reference)
-    assert booking.uid.endswith("@127.0.0.1")
+    assert booking.uid.endswith(f"@{settings.uid_domain}")
     assert booking.sequence == 0
     assert booking.created_at == FIXED_NOW
+    # The contact details now live in the booking only: the draft keeps its link alone.
+    (draft,) = drafts(settings)
+    assert draft.booking_id == booking.id
+    assert draft.data == {}
+
+
+def test_the_uid_domain_is_the_public_address_host(settings):
+    assert settings.uid_domain == "creneau.invalid"  # no public address configured
+    configured = replace(settings, public_url="https://rdv.val-de-lys.fr")
+    assert configured.uid_domain == "rdv.val-de-lys.fr"
 
 
 def test_a_replayed_confirmation_books_once(citizen, settings):
@@ -298,3 +311,39 @@ def test_two_citizens_confirming_the_last_place_at_once_make_one_booking(citizen
             page = person.get(PATHS[5]).text
         assert TAKEN in text_of(page)
         assert slot not in slot_values(page)
+
+
+# --- a confirm sent from a stale page, changes made from the recap --------------------------
+
+
+def test_a_confirm_from_a_stale_recap_shows_the_new_answers_first(citizen, settings):
+    """Another tab changed the answers after this recap was displayed."""
+    walk_to(citizen, 6)
+    stale_recap = citizen.get(PATHS[6]).text
+    version = re.search(r'name="version" value="([^"]+)"', stale_recap).group(1)
+    citizen.submit(PATHS[3], {"people": "1"})  # unchanged: same answers, same version
+    citizen.submit(PATHS[4], {**CONTACT, "first_name": "Dominique"})  # changed elsewhere
+    token = citizen.csrf(PATHS[6])
+    response = citizen.client.post(PATHS[6], data={"_csrf_token": token, "version": version})
+    assert response.url.path == PATHS[6]
+    text = text_of(response.text)
+    assert "Vos réponses ont été modifiées depuis une autre page" in text
+    assert "Dominique Dupont" in text
+    assert bookings(settings) == []
+    # Confirming from the page now shown books the answers it shows.
+    assert citizen.submit(PATHS[6], {}).url.path == PATHS[7]
+    assert bookings(settings)[0].first_name == "Dominique"
+
+
+def test_a_change_made_from_the_recap_leads_back_to_it(citizen):
+    walk_to(citizen, 6)
+    assert citizen.submit(PATHS[4], {**CONTACT, "phone": "07 81 23 45 67"}).url.path == PATHS[6]
+    assert citizen.submit(PATHS[3], {"people": "1"}).url.path == PATHS[6]
+    assert choose_type(citizen, CCAS).url.path == PATHS[6]  # the same type again
+    assert "07 81 23 45 67" in text_of(citizen.get(PATHS[6]).text)
+
+
+def test_a_change_that_frees_the_slot_asks_for_a_new_one(citizen):
+    walk_to(citizen, 6, title=PASSPORT)
+    response = citizen.submit(PATHS[3], {"people": "2"})  # a longer appointment
+    assert response.url.path == PATHS[5]

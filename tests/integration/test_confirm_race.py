@@ -65,7 +65,16 @@ def _confirm_concurrently(database_url: str, drafts: int, attempts_per_draft: in
         try:
             attempts = [d for d in ids for _ in range(attempts_per_draft)]
             results = await asyncio.gather(
-                *(confirm(db, draft_id, FIXED_NOW, "test.invalid") for draft_id in attempts)
+                *(
+                    confirm(
+                        db,
+                        draft_id,
+                        FIXED_NOW,
+                        uid_domain="test.invalid",
+                        keep_draft_until=FIXED_NOW + timedelta(hours=1),
+                    )
+                    for draft_id in attempts
+                )
             )
             return results, await _count_bookings(db)
         finally:

@@ -108,38 +108,46 @@ def test_the_hash_stored_in_the_database_is_not_a_key(citizen, settings):
     assert_restarted(citizen, PATHS[5])
 
 
-def test_a_draft_lives_sixty_minutes_after_the_last_answer(citizen, clock):
+def test_the_default_lifetime_outlasts_a_long_pause(settings):
+    """WCAG 2.2.1: a time limit over 20 hours needs no way to extend it."""
+    assert settings.draft_lifetime_minutes >= 20 * 60
+
+
+def test_a_draft_lives_its_lifetime_after_the_last_answer(citizen, clock, settings):
+    lifetime = timedelta(minutes=settings.draft_lifetime_minutes)
     walk_to(citizen, 5)
-    clock.now = FIXED_NOW + timedelta(minutes=59)
+    clock.now = FIXED_NOW + lifetime - timedelta(minutes=1)
     assert citizen.get(PATHS[5], follow_redirects=False).status_code == 200
-    clock.now = FIXED_NOW + timedelta(minutes=61)
+    clock.now = FIXED_NOW + lifetime + timedelta(minutes=1)
     assert_restarted(citizen, PATHS[5])
 
 
-def test_each_answer_gives_the_draft_a_new_lifetime(citizen, clock):
+def test_each_answer_gives_the_draft_a_new_lifetime(citizen, clock, settings):
+    lifetime = timedelta(minutes=settings.draft_lifetime_minutes)
     walk_to(citizen, 4)
-    clock.now = FIXED_NOW + timedelta(minutes=50)
+    answered = FIXED_NOW + lifetime - timedelta(minutes=10)
+    clock.now = answered
     assert citizen.submit(PATHS[4], CONTACT).url.path == PATHS[5]
-    clock.now = FIXED_NOW + timedelta(minutes=100)
+    clock.now = answered + lifetime - timedelta(minutes=1)
     assert citizen.get(PATHS[5], follow_redirects=False).status_code == 200
-    clock.now = FIXED_NOW + timedelta(minutes=111)
+    clock.now = answered + lifetime + timedelta(minutes=1)
     assert_restarted(citizen, PATHS[5])
 
 
 def test_an_expired_draft_cannot_be_confirmed(citizen, clock, settings):
     walk_to(citizen, 6)
     token = citizen.csrf(PATHS[6])
-    clock.now = FIXED_NOW + timedelta(minutes=61)
+    clock.now = FIXED_NOW + timedelta(minutes=settings.draft_lifetime_minutes + 1)
     response = citizen.client.post(PATHS[6], data={"_csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == RESTART
     assert bookings(settings) == []
 
 
-def test_after_a_restart_a_new_draft_starts(citizen, clock):
+def test_after_a_restart_a_new_draft_starts(citizen, clock, settings):
     walk_to(citizen, 5)
     old = draft_token(citizen.client)
-    clock.now = FIXED_NOW + timedelta(minutes=61)
+    clock.now = FIXED_NOW + timedelta(minutes=settings.draft_lifetime_minutes + 1)
     response = choose_type(citizen)
     assert response.url.path == PATHS[2]
     assert draft_token(citizen.client) not in (None, old)
@@ -239,7 +247,7 @@ def test_changing_the_number_of_people_asks_for_a_slot_again(citizen):
 # --- privacy ------------------------------------------------------------------------------
 
 
-def test_the_draft_cookie_is_http_only_lax_and_scoped(citizen):
+def test_the_draft_cookie_is_http_only_lax_and_scoped(citizen, settings):
     response = choose_type(citizen, follow=False)
     (header,) = [
         value
@@ -250,7 +258,7 @@ def test_the_draft_cookie_is_http_only_lax_and_scoped(citizen):
     assert "httponly" in attributes
     assert "samesite=lax" in attributes
     assert "path=/rendez-vous" in attributes
-    assert "max-age=3600" in attributes
+    assert f"max-age={settings.draft_lifetime_minutes * 60}" in attributes
 
 
 PERSONAL = [
@@ -293,9 +301,12 @@ def test_no_personal_data_in_cookies_or_addresses(citizen, settings):
     assert set_cookies
     for header in set_cookies:
         assert not leaks(header), header
-    # The draft cookie was set once, when the draft was created, and never rewritten.
-    assert len([h for h in set_cookies if h.startswith(f"{DRAFT_COOKIE}=")]) == 1
+    # The draft cookie keeps one token, re-sent with each answer so that the browser keeps
+    # it as long as the server keeps the draft.
     token = draft_token(citizen.client)
+    draft_cookies = [h for h in set_cookies if h.startswith(f"{DRAFT_COOKIE}=")]
+    assert len(draft_cookies) >= 6
+    assert {h.split(";")[0] for h in draft_cookies} == {f"{DRAFT_COOKIE}={token}"}
     assert not leaks(token)
     # The server keeps only a hash of it.
     (draft,) = drafts(settings)

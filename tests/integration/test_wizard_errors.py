@@ -371,8 +371,9 @@ def test_an_unexpected_failure_gets_a_french_500(client, monkeypatch):
     assert_no_traceback(response)
 
 
-def test_choose_type_helper_still_works_after_errors(citizen):
-    """A citizen who made mistakes can still go on (the errors left no broken state)."""
-    citizen.submit(PATHS[1], {"type_id": "abc"})
+def test_a_refused_type_stores_nothing_and_the_citizen_can_go_on(citizen, settings):
+    assert citizen.submit(PATHS[1], {"type_id": "abc"}).status_code == 422
+    assert drafts(settings) == []
     response = choose_type(citizen)
     assert response.url.path == PATHS[2]
+    assert len(drafts(settings)) == 1

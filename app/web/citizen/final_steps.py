@@ -18,7 +18,7 @@ from app.booking.planning import booking_window, build_query, earliest_slot, wee
 from app.booking.service import Confirmed, SlotTaken, confirm, load_booking
 from app.calendar_sync.ics import booking_calendar
 from app.web.citizen.forms import read_form
-from app.web.citizen.session import Visit, restart, see_other, visit
+from app.web.citizen.session import Visit, restart, see_other, state_version, visit
 from app.web.citizen.view import step_context
 from app.web.rendering import render
 
@@ -27,6 +27,10 @@ AnyRequest = Request[Any, Any, Any]
 SLOT_TAKEN = (
     "Ce créneau vient d'être pris par quelqu'un d'autre. Choisissez un autre horaire parmi "
     "ceux qui restent libres."
+)
+ANSWERS_CHANGED = (
+    "Vos réponses ont été modifiées depuis une autre page ou un autre onglet. Vérifiez-les "
+    "avant de confirmer."
 )
 SLOT_TOO_LATE = (
     "Ce créneau est maintenant trop proche pour être réservé en ligne. Choisissez un autre "
@@ -57,9 +61,7 @@ class FinalStepsController(Controller):
         current = await visit(request, 5)
         if isinstance(current, Redirect):
             return current
-        notice = current.state.get("notice")
-        if notice:  # shown once
-            await current.save({k: v for k, v in current.state.items() if k != "notice"})
+        notice = await current.take_notice()
         return await self._slot_page(request, current, parse_week(semaine), notice=notice)
 
     @post("/creneau")
@@ -91,8 +93,7 @@ class FinalStepsController(Controller):
                 errors={"creneau": "Ce créneau n'est plus disponible. Choisissez-en un autre."},
                 status_code=422,
             )
-        await current.save({**current.state, "slot_start": start.isoformat()})
-        return see_other(wizard.step(6).path)
+        return await current.advance({**current.state, "slot_start": start.isoformat()})
 
     async def _slot_page(
         self,
@@ -146,6 +147,7 @@ class FinalStepsController(Controller):
         if isinstance(current, Redirect):
             return current
         tz = ZoneInfo(current.appointment_type.site.timezone)
+        notice = await current.take_notice()
         context = await step_context(
             request,
             6,
@@ -153,6 +155,8 @@ class FinalStepsController(Controller):
             state=current.state,
             contact=current.state["contact"],
             start=datetime.fromisoformat(current.state["slot_start"]).astimezone(tz),
+            version=state_version({k: v for k, v in current.state.items() if k != "notice"}),
+            notice=notice,
         )
         return render(request, "citizen/step6_recap.html", context)
 
@@ -162,17 +166,23 @@ class FinalStepsController(Controller):
         current = await visit(request, 6)
         if isinstance(current, Redirect):
             return current
+        shown_version = (await read_form(request)).get("version")
+        if shown_version and shown_version != state_version(current.state):
+            return await current.advance({**current.state, "notice": ANSWERS_CHANGED})
         ctx = current.ctx
         result = await confirm(
-            request.app.state.db, current.draft.id, ctx.now, ctx.settings.uid_domain
+            request.app.state.db,
+            current.draft.id,
+            ctx.now,
+            uid_domain=ctx.settings.uid_domain,
+            keep_draft_until=ctx.now + ctx.drafts.lifetime,
         )
         if isinstance(result, Confirmed):
-            return see_other(wizard.step(7).path)
+            return see_other(wizard.step(7).path, current.cookie)
         if isinstance(result, SlotTaken):
             state = {k: v for k, v in current.state.items() if k != "slot_start"}
             notice = SLOT_TOO_LATE if result.too_late else SLOT_TAKEN
-            await current.save({**state, "notice": notice})
-            return see_other(wizard.step(5).path)
+            return await current.advance({**state, "notice": notice})
         return restart("expire")
 
     # --- 7. confirmation ------------------------------------------------------------------

@@ -10,7 +10,7 @@ MAX_FIELD_LENGTH = 2000
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The first value of each text field; files and oversized values are dropped."""
+    """The first value of each text field, cut to MAX_FIELD_LENGTH; files are ignored."""
     form = await request.form()
     values: dict[str, str] = {}
     for key, value in form.multi_items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +69,12 @@ async def current_draft(request: Request[Any, Any, Any], ctx: CitizenContext) ->
     return await ctx.drafts.load(request.cookies.get(DRAFT_COOKIE), ctx.now)
 
 
+def state_version(state: dict[str, Any]) -> str:
+    """A fingerprint of the answers, so that a confirm sent from a stale page (another tab
+    changed the answers meanwhile) is noticed."""
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def guard(draft: LoadedDraft | None, number: int) -> Redirect | None:
     """Where to send a citizen who asks for step `number` with this draft, if not there."""
     if draft is None:
@@ -86,13 +94,32 @@ class Visit:
     ctx: CitizenContext
     draft: LoadedDraft
     appointment_type: AppointmentType | None
+    token: str
 
     @property
     def state(self) -> dict[str, Any]:
         return self.draft.state
 
+    @property
+    def cookie(self) -> Cookie:
+        """The draft cookie again, its lifetime renewed like the draft's."""
+        return draft_cookie(self.ctx.settings, self.token)
+
     async def save(self, state: dict[str, Any]) -> None:
         await self.ctx.drafts.save(self.draft.id, state, self.ctx.now)
+
+    async def advance(self, state: dict[str, Any]) -> Redirect:
+        """Stores the new answers and sends the citizen to the first step still waiting for
+        one: the next step on a first pass, back to the recap after a change made from it."""
+        await self.save(state)
+        return see_other(wizard.first_due_step(state).path, self.cookie)
+
+    async def take_notice(self) -> str | None:
+        """The one-off message left for this step (e.g. "ce créneau vient d'être pris")."""
+        notice = self.state.get("notice")
+        if notice:
+            await self.save({k: v for k, v in self.state.items() if k != "notice"})
+        return notice
 
 
 async def visit(request: Request[Any, Any, Any], number: int) -> Visit | Redirect:
@@ -107,4 +134,4 @@ async def visit(request: Request[Any, Any, Any], number: int) -> Visit | Redirec
             appointment_type = await get_type(session, draft.state["type_id"])
         if appointment_type is None:
             return restart("type")
-    return Visit(ctx, draft, appointment_type)
+    return Visit(ctx, draft, appointment_type, request.cookies[DRAFT_COOKIE])

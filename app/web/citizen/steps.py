@@ -13,6 +13,7 @@ from app.booking.catalogue import active_type_groups, get_type
 from app.booking.contact import display_phone, validate_contact
 from app.web.citizen.forms import parse_int, read_form
 from app.web.citizen.session import (
+    DRAFT_COOKIE,
     RESTART_REASONS,
     CitizenContext,
     Visit,
@@ -59,13 +60,11 @@ class EarlyStepsController(Controller):
                 status_code=422,
             )
         draft = await current_draft(request, ctx)
-        next_path = wizard.step(2).path
         if draft is None or draft.booking_id is not None:
             token, _ = await ctx.drafts.create({"type_id": chosen.id}, ctx.now)
-            return see_other(next_path, draft_cookie(ctx.settings, token))
-        state = wizard.choose_type(draft.state, chosen.id, chosen.max_people)
-        await ctx.drafts.save(draft.id, state, ctx.now)
-        return see_other(next_path)
+            return see_other(wizard.step(2).path, draft_cookie(ctx.settings, token))
+        current = Visit(ctx, draft, chosen, request.cookies[DRAFT_COOKIE])
+        return await current.advance(wizard.choose_type(draft.state, chosen.id, chosen.max_people))
 
     async def _type_page(
         self,
@@ -103,8 +102,7 @@ class EarlyStepsController(Controller):
         current = await visit(request, 2)
         if isinstance(current, Redirect):
             return current
-        await current.save({**current.state, "info_seen": True})
-        return see_other(wizard.step(3).path)
+        return await current.advance({**current.state, "info_seen": True})
 
     # --- 3. people -------------------------------------------------------------------
 
@@ -138,8 +136,7 @@ class EarlyStepsController(Controller):
             return await self._people_page(
                 request, current, raw, errors={"people": error}, status_code=422
             )
-        await current.save(wizard.set_people(current.state, people))
-        return see_other(wizard.step(4).path)
+        return await current.advance(wizard.set_people(current.state, people))
 
     async def _people_page(
         self,
@@ -186,8 +183,7 @@ class EarlyStepsController(Controller):
             return await self._contact_page(
                 request, current, values, errors=errors.messages, status_code=422
             )
-        await current.save(wizard.set_contact(current.state, details.as_dict()))
-        return see_other(wizard.step(5).path)
+        return await current.advance(wizard.set_contact(current.state, details.as_dict()))
 
     async def _contact_page(
         self,
