@@ -38,7 +38,7 @@ def test_a_confirm_lost_on_the_network_says_so_and_can_be_retried(open_page) -> 
     walk_to_contact(citizen)
     citizen.fill_contact(CONTACT)
     citizen.submit("Continuer")
-    citizen.choose_slot(0)
+    citizen.choose_slot(-1)
     citizen.submit("Choisir ce créneau")
     citizen.expect_step(6)
 
