@@ -5,6 +5,7 @@ The engine itself (`availability.py`) is pure; this module is its database adapt
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -20,7 +21,6 @@ from app.booking.availability import (
     Slot,
     TypeRules,
     WeeklyOpening,
-    first_free_slot,
     free_slots,
 )
 from app.db.models import (
@@ -149,24 +149,18 @@ async def build_query(
     )
 
 
-async def week_slots(
-    session: AsyncSession,
-    appointment_type: AppointmentType,
-    people: int,
-    now: datetime,
-    monday: date,
-) -> list[Slot]:
-    first, last = booking_window(appointment_type, now)
-    start, end = max(monday, first), min(monday + timedelta(days=6), last)
-    if start > end:
-        return []
-    query = await build_query(session, appointment_type, people, now, start, end)
-    return free_slots(query)
-
-
-async def earliest_slot(
+async def window_query(
     session: AsyncSession, appointment_type: AppointmentType, people: int, now: datetime
-) -> Slot | None:
+) -> AvailabilityQuery:
+    """Everything the engine needs for the whole booking window, loaded once."""
     first, last = booking_window(appointment_type, now)
-    query = await build_query(session, appointment_type, people, now, first, last)
-    return first_free_slot(query)
+    return await build_query(session, appointment_type, people, now, first, last)
+
+
+def week_slots(window: AvailabilityQuery, monday: date) -> list[Slot]:
+    """The free slots of the week starting on `monday`, within the booking window."""
+    first = max(monday, window.first_day)
+    last = min(monday + timedelta(days=6), window.last_day)
+    if first > last:
+        return []
+    return free_slots(replace(window, first_day=first, last_day=last))

@@ -12,9 +12,9 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Response
 
 from app.booking import wizard
-from app.booking.availability import slot_fits
+from app.booking.availability import first_free_slot, slot_fits
 from app.booking.catalogue import current_commune
-from app.booking.planning import booking_window, build_query, earliest_slot, week_slots
+from app.booking.planning import build_query, week_slots, window_query
 from app.booking.service import Confirmed, SlotTaken, confirm, load_booking
 from app.calendar_sync.ics import booking_calendar
 from app.web.citizen.forms import read_form
@@ -107,15 +107,16 @@ class FinalStepsController(Controller):
     ) -> Response[Any]:
         chosen, people, now = current.appointment_type, current.state["people"], current.ctx.now
         tz = ZoneInfo(chosen.site.timezone)
-        first_day, last_day = booking_window(chosen, now)
         selected = _parse_instant(current.state.get("slot_start", ""))
         async with request.app.state.db.read() as session:
-            earliest = await earliest_slot(session, chosen, people, now)
-            if week is None:
-                anchor = selected or (earliest.start if earliest else None)
-                week = monday_of(anchor.astimezone(tz).date() if anchor else first_day)
-            week = min(max(week, monday_of(first_day)), monday_of(last_day))
-            slots = await week_slots(session, chosen, people, now, week)
+            window = await window_query(session, chosen, people, now)
+        first_day, last_day = window.first_day, window.last_day
+        earliest = first_free_slot(window)
+        if week is None:
+            anchor = selected or (earliest.start if earliest else None)
+            week = monday_of(anchor.astimezone(tz).date() if anchor else first_day)
+        week = min(max(week, monday_of(first_day)), monday_of(last_day))
+        slots = week_slots(window, week)
         days = [
             (day, list(day_slots))
             for day, day_slots in groupby(slots, key=lambda s: s.start.astimezone(tz).date())
