@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Delete, delete, select, update
 
 from app.db.models import Draft
 from app.db.session import Database
+
+
+def _expired(now: datetime) -> Delete:
+    return delete(Draft).where(Draft.expires_at <= now)
 
 
 def _hash(token: str) -> str:
@@ -50,7 +54,7 @@ class DraftStore:
         token = secrets.token_urlsafe(32)
         async with self.db.write() as session:
             # Abandoned drafts hold personal data: each new draft sweeps the expired ones.
-            await session.execute(delete(Draft).where(Draft.expires_at <= now))
+            await session.execute(_expired(now))
             draft = Draft(
                 token_hash=_hash(token),
                 data=state,
@@ -72,5 +76,5 @@ class DraftStore:
 
     async def purge_expired(self, now: datetime) -> int:
         async with self.db.write() as session:
-            result = await session.execute(delete(Draft).where(Draft.expires_at <= now))
+            result = await session.execute(_expired(now))
             return result.rowcount or 0

@@ -57,8 +57,7 @@ def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[An
         # Loaded at start-up: an error page must not depend on the database answering.
         "commune": getattr(request.app.state, "commune", None),
     }
-    response = render(request, "errors/error.html", context, status_code=status_code)
-    return response
+    return render(request, "errors/error.html", context, status_code=status_code)
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -24,16 +24,14 @@ def render(
     context: dict[str, Any],
     *,
     status_code: int = 200,
-    push_url: str | None = None,
 ) -> HTMXBlockTemplate:
     fragment = wants_fragment(request)
     headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
-    if fragment and push_url is None and request.method == "GET" and status_code < 300:
+    if fragment and request.method == "GET" and status_code < 300:
         # htmx does not change the address after a form's POST → 303 → GET: without this
         # the address bar (and so a reload or the back button) stays on the previous step.
-        push_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if fragment and push_url:
-        headers["HX-Push-Url"] = push_url
+        query = request.url.query
+        headers["HX-Push-Url"] = request.url.path + (f"?{query}" if query else "")
     return HTMXBlockTemplate(
         template_name=template,
         block_name=SWAP_BLOCK if fragment else None,
