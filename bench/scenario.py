@@ -48,6 +48,11 @@ def _empty_query(first: date, last: date, occupations=(), blocked=()) -> Availab
     )
 
 
+def _utc(moment: datetime) -> datetime:
+    """Instants as the database adapter hands them to the engine (UTC, see db/types.py)."""
+    return moment.astimezone(UTC)
+
+
 def build(fill: float = 0.6, absences: int = 300, seed: int = 7, multiplier: int = 1):
     """Occupations and absences over the horizon. `multiplier` > 1 adds bookings of other
     types on the same desks outside opening hours, to grow the data without changing what
@@ -58,12 +63,15 @@ def build(fill: float = 0.6, absences: int = 300, seed: int = 7, multiplier: int
     for slot in every:
         for desk in slot.desk_ids:
             if rng.random() < fill:
-                occupations.append(Occupation(desk, slot.start, slot.end, 1, RULES.type_id))
+                occupations.append(
+                    Occupation(desk, _utc(slot.start), _utc(slot.end), 1, RULES.type_id)
+                )
     for n in range(len(occupations) * (multiplier - 1)):
         day = FIRST_DAY + timedelta(days=n % 90)
         start = datetime.combine(day, datetime.min.time(), tzinfo=PARIS) + timedelta(
             minutes=(n // 90) % 400
         )
+        start = _utc(start)
         occupations.append(Occupation(DESKS[n % 10], start, start + timedelta(minutes=1), 1, 2))
     blocked = []
     for _ in range(absences):
@@ -71,6 +79,7 @@ def build(fill: float = 0.6, absences: int = 300, seed: int = 7, multiplier: int
         start = datetime.combine(day, datetime.min.time(), tzinfo=PARIS) + timedelta(
             hours=rng.choice([8, 9, 10, 13, 14, 15])
         )
+        start = _utc(start)
         blocked.append(
             Blocked(rng.choice(DESKS), start, start + timedelta(hours=rng.choice([1, 2, 4])))
         )

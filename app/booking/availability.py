@@ -27,13 +27,15 @@ class WeeklyOpening:
 
 @dataclass(frozen=True)
 class Occupation:
-    """An existing booking (or a hold) on one desk."""
+    """An existing booking, a live hold, or a recently cancelled booking still cooling down,
+    on one desk."""
 
     desk_id: int
     start: datetime  # aware
     end: datetime
     people: int
     type_id: int
+    by_staff: bool = False  # made by staff: it uses the places kept for staff first
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class TypeRules:
     duration_per_person: bool  # True: duration = slot_minutes * people, desk exclusive
     min_delay: timedelta  # earliest start = now + min_delay
     horizon: timedelta  # latest start = now + horizon (inclusive)
+    # Places of each slot (people, or desks when exclusive) kept for bookings made by staff.
+    staff_reserved: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,15 +81,23 @@ class AvailabilityQuery:
     holidays: frozenset[date] = frozenset()
     blocked: tuple[Blocked, ...] = ()
     occupations: tuple[Occupation, ...] = ()
+    for_staff: bool = False  # staff may use the places kept for them
 
 
 # --- internal structures ------------------------------------------------------------------
+# Inside the engine every instant is an int: seconds since the epoch. Comparing and bisecting
+# ints is several times cheaper than aware datetimes, whose every comparison asks the zone.
 
 
-def _utc(dt: datetime) -> datetime:
+def _ts(dt: datetime) -> int:
     if dt.tzinfo is None:
         raise ValueError(f"naive datetime not allowed: {dt!r}")
-    return dt.astimezone(UTC)
+    return int(dt.timestamp())
+
+
+def _local_ts(day: date, at: time, tz: ZoneInfo) -> int:
+    """The instant of a local wall-clock time (the earlier one when it happens twice)."""
+    return int(datetime.combine(day, at, tzinfo=tz).timestamp())
 
 
 def _exclusive(rules: TypeRules) -> bool:
@@ -93,9 +105,9 @@ def _exclusive(rules: TypeRules) -> bool:
     return rules.capacity == 1 or rules.duration_per_person
 
 
-def _merge(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sort and merge overlapping or adjacent intervals; empty ones are dropped."""
-    out: list[tuple[datetime, datetime]] = []
+    out: list[tuple[int, int]] = []
     for s, e in sorted(spans):
         if e <= s:
             continue
@@ -111,34 +123,30 @@ def _merge(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, d
 class _Busy:
     """Disjoint sorted intervals during which a desk cannot take the type at all."""
 
-    starts: list[datetime]
-    ends: list[datetime]
-
-    def overlaps(self, s: datetime, e: datetime) -> bool:
-        i = bisect_left(self.starts, e) - 1  # last interval starting before e
-        return i >= 0 and self.ends[i] > s
+    starts: list[int]
+    ends: list[int]  # ascending too, the intervals being disjoint
 
 
 @dataclass(frozen=True)
 class _Load:
-    """Step function of same-type people: loads[i] holds on [times[i], times[i + 1])."""
+    """Step function of people: loads[i] holds on [times[i], times[i + 1])."""
 
-    times: list[datetime]
+    times: list[int]
     loads: list[int]
 
-    def peak(self, s: datetime, e: datetime) -> int:
+    def peak(self, s: int, e: int) -> int:
         first = max(bisect_right(self.times, s) - 1, 0)
         last = bisect_left(self.times, e)
         return max(self.loads[first:last], default=0)
 
 
-def _load(occupations: Iterable[Occupation]) -> _Load:
-    events: list[tuple[datetime, int]] = []
-    for o in occupations:
-        s, e = _utc(o.start), _utc(o.end)
+def _load(spans: Iterable[tuple[int, int, int]]) -> _Load:
+    """The load of (start, end, people) spans."""
+    events: list[tuple[int, int]] = []
+    for s, e, people in spans:
         if e > s:
-            events += ((s, o.people), (e, -o.people))
-    times: list[datetime] = []
+            events += ((s, people), (e, -people))
+    times: list[int] = []
     loads: list[int] = []
     running = 0
     for t, delta in sorted(events):
@@ -163,52 +171,69 @@ class _Desk:
 class _Plan:
     query: AvailabilityQuery
     desks: tuple[_Desk, ...]
-    step: timedelta
-    duration: timedelta
-    earliest: datetime  # UTC
-    latest: datetime  # UTC
+    step: int  # seconds
+    duration: int
+    earliest: int
+    latest: int
+    # Citizens only: the staff's own bookings of this type, which use the kept places first.
+    staff_load: _Load | None
 
 
-def _plan(q: AvailabilityQuery) -> _Plan:
+def _check(q: AvailabilityQuery) -> None:
     r = q.rules
     if q.people <= 0:
         raise ValueError("people must be positive")
-    if r.slot_minutes <= 0 or r.capacity < 1:
+    if r.slot_minutes <= 0 or r.capacity < 1 or r.staff_reserved < 0:
         raise ValueError("slot_minutes and capacity must be positive")
     if any(o.every_n_weeks < 1 for o in q.openings):
         raise ValueError("every_n_weeks must be >= 1")
-    now = _utc(q.now)
+
+
+def _plan(q: AvailabilityQuery) -> _Plan:
+    _check(q)
+    r = q.rules
+    now = _ts(q.now)
+    exclusive = _exclusive(r)
+    # Only what touches the query's days matters (a day and a half of margin for zones).
+    lo = datetime.combine(q.first_day, time(0), tzinfo=UTC) - timedelta(days=2)
+    hi = datetime.combine(q.last_day, time(0), tzinfo=UTC) + timedelta(days=3)
     ids = sorted(set(q.desk_ids))
-    busy_by: dict[int, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
-    same_by: dict[int, list[Occupation]] = {i: [] for i in ids}
+    busy_by: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
+    same_by: dict[int, list[tuple[int, int, int]]] = {i: [] for i in ids}
+    staff: list[tuple[int, int, int]] = []
     for b in q.blocked:
-        if b.desk_id in busy_by:
-            busy_by[b.desk_id].append((_utc(b.start), _utc(b.end)))
+        if b.desk_id in busy_by and b.end > lo and b.start < hi:
+            busy_by[b.desk_id].append((_ts(b.start), _ts(b.end)))
     for o in q.occupations:
-        if o.desk_id not in busy_by:
+        if o.desk_id not in busy_by or o.end <= lo or o.start >= hi:
             continue
-        if _exclusive(r) or o.type_id != r.type_id:
-            busy_by[o.desk_id].append((_utc(o.start), _utc(o.end)))
+        # Hot loop: timestamp() inlined; aware datetimes only reach here (compared above).
+        span = (int(o.start.timestamp()), int(o.end.timestamp()))
+        if exclusive or o.type_id != r.type_id:
+            busy_by[o.desk_id].append(span)
         else:
-            same_by[o.desk_id].append(o)
+            same_by[o.desk_id].append((*span, o.people))
+        if o.by_staff and o.type_id == r.type_id:
+            staff.append((*span, 1 if exclusive else o.people))
     desks = []
     shared: dict[tuple[WeeklyOpening, ...], tuple[WeeklyOpening, ...]] = {}
     for desk_id in ids:
         busy = _merge(busy_by[desk_id])
-        load = None if _exclusive(r) else _load(same_by[desk_id])
+        load = None if exclusive else _load(same_by[desk_id])
         openings = tuple(o for o in q.openings if o.desk_id in (None, desk_id))
         openings = shared.setdefault(openings, openings)  # one object per distinct set
         desks.append(
             _Desk(desk_id, openings, _Busy([s for s, _ in busy], [e for _, e in busy]), load)
         )
-    step = timedelta(minutes=r.slot_minutes)
+    step = r.slot_minutes * 60
     return _Plan(
         query=q,
         desks=tuple(desks),
         step=step,
         duration=step * q.people if r.duration_per_person else step,
-        earliest=now + r.min_delay,
-        latest=now + r.horizon,
+        earliest=now + int(r.min_delay.total_seconds()),
+        latest=now + int(r.horizon.total_seconds()),
+        staff_load=None if q.for_staff or not r.staff_reserved else _load(staff),
     )
 
 
@@ -226,8 +251,8 @@ def _applies(o: WeeklyOpening, day: date) -> bool:
 
 def _opening_spans(
     openings: tuple[WeeklyOpening, ...], day: date, tz: ZoneInfo
-) -> list[tuple[datetime, datetime]]:
-    """Merged opening intervals of one desk on one local day, as UTC instants."""
+) -> list[tuple[int, int]]:
+    """Merged opening intervals of one desk on one local day, as instants."""
     local = []
     for o in openings:
         if _applies(o, day):
@@ -235,27 +260,33 @@ def _opening_spans(
             local.append((datetime.combine(day, o.start), datetime.combine(end_day, o.end)))
     spans = []
     for s, e in _merge(local):  # merged on naive wall-clock times
-        s_utc, e_utc = s.replace(tzinfo=tz).astimezone(UTC), e.replace(tzinfo=tz).astimezone(UTC)
-        if e_utc > s_utc:
-            spans.append((s_utc, e_utc))
+        s_ts, e_ts = _local_ts(s.date(), s.time(), tz), _local_ts(e.date(), e.time(), tz)
+        if e_ts > s_ts:
+            spans.append((s_ts, e_ts))
     return spans
 
 
 def _candidates(
-    plan: _Plan, desk: _Desk, spans: list[tuple[datetime, datetime]]
-) -> Iterator[tuple[datetime, int]]:
-    """(UTC start, places) for every start on which `query.people` fit on this desk."""
+    plan: _Plan, desk: _Desk, spans: list[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
+    """(start, places) for every start on which `query.people` fit on this desk."""
     q, step, duration = plan.query, plan.step, plan.duration
+    starts, ends, load = desk.busy.starts, desk.busy.ends, desk.load
     for lo, hi in spans:
         k = -((lo - plan.earliest) // step) if plan.earliest > lo else 0  # ceil
         s = lo + k * step
-        while s + duration <= hi and s <= plan.latest:
+        last = min(hi - duration, plan.latest)
+        # Candidates rise, so one pointer walks the busy intervals once per span.
+        i = bisect_right(ends, s)  # first busy interval ending after s
+        while s <= last:
             e = s + duration
-            if not desk.busy.overlaps(s, e):
-                if desk.load is None:
+            while i < len(ends) and ends[i] <= s:
+                i += 1
+            if i == len(ends) or starts[i] >= e:
+                if load is None:
                     yield s, 1
                 else:
-                    remaining = q.rules.capacity - desk.load.peak(s, e)
+                    remaining = q.rules.capacity - load.peak(s, e)
                     if remaining >= q.people:
                         yield s, remaining
             s += step
@@ -265,28 +296,47 @@ def _closed(q: AvailabilityQuery, day: date) -> bool:
     return day in q.holidays or any(a <= day <= b for a, b in q.closures)
 
 
-def _day_slots(plan: _Plan, day: date) -> dict[datetime, tuple[int, list[int]]]:
-    """UTC start -> (places, desk ids) for one local day, sorted by start."""
+def _day_slots(plan: _Plan, day: date) -> dict[int, tuple[int, list[int]]]:
+    """start -> (places, desk ids) for one local day, sorted by start."""
     q = plan.query
-    merged: dict[datetime, tuple[int, list[int]]] = {}
+    merged: dict[int, tuple[int, list[int]]] = {}
     if _closed(q, day) or (not _exclusive(q.rules) and q.people > q.rules.capacity):
         return merged
-    spans_by_openings: dict[int, list[tuple[datetime, datetime]]] = {}  # desks share openings
+    spans_by_openings: dict[int, list[tuple[int, int]]] = {}  # desks share openings
     for desk in plan.desks:
         spans = spans_by_openings.get(id(desk.openings))
         if spans is None:
             spans = _opening_spans(desk.openings, day, q.tz)
             spans_by_openings[id(desk.openings)] = spans
         for s, places in _candidates(plan, desk, spans):
-            total, ids = merged.get(s, (0, []))
-            merged[s] = (total + places, [*ids, desk.desk_id])
+            if s in merged:
+                total, ids = merged[s]
+                ids.append(desk.desk_id)
+                merged[s] = (total + places, ids)
+            else:
+                merged[s] = (places, [desk.desk_id])
+    if plan.staff_load is not None:
+        _keep_staff_places(plan, merged)
     return dict(sorted(merged.items()))
+
+
+def _keep_staff_places(plan: _Plan, merged: dict[int, tuple[int, list[int]]]) -> None:
+    """Citizens see a slot as full when only the places still kept for staff remain; the
+    staff's own bookings of the type use those places first."""
+    q = plan.query
+    needed = 1 if _exclusive(q.rules) else q.people
+    for s, (places, ids) in list(merged.items()):
+        kept = max(0, q.rules.staff_reserved - plan.staff_load.peak(s, s + plan.duration))
+        if places - kept < needed:
+            del merged[s]
+        else:
+            merged[s] = (places - kept, ids)
 
 
 def _days(plan: _Plan) -> Iterator[date]:
     q = plan.query
-    day = max(q.first_day, plan.earliest.astimezone(q.tz).date())
-    last = min(q.last_day, plan.latest.astimezone(q.tz).date())
+    day = max(q.first_day, datetime.fromtimestamp(plan.earliest, q.tz).date())
+    last = min(q.last_day, datetime.fromtimestamp(plan.latest, q.tz).date())
     while day <= last:
         yield day
         day += timedelta(days=1)
@@ -295,7 +345,12 @@ def _days(plan: _Plan) -> Iterator[date]:
 def _slots(plan: _Plan, day: date) -> list[Slot]:
     tz = plan.query.tz
     return [
-        Slot(s.astimezone(tz), (s + plan.duration).astimezone(tz), places, tuple(ids))
+        Slot(
+            datetime.fromtimestamp(s, tz),
+            datetime.fromtimestamp(s + plan.duration, tz),
+            places,
+            tuple(ids),
+        )
         for s, (places, ids) in _day_slots(plan, day).items()
     ]
 
@@ -321,10 +376,11 @@ def first_free_slot(query: AvailabilityQuery) -> Slot | None:
 
 def slot_fits(query: AvailabilityQuery, start: datetime) -> tuple[int, ...]:
     """Desk ids (ascending) on which `query.people` can start exactly at `start`, else ()."""
-    plan = _plan(query)
-    start_utc = _utc(start)
-    day = start_utc.astimezone(query.tz).date()
+    start_ts = _ts(start)
+    day = datetime.fromtimestamp(start_ts, query.tz).date()
     if not query.first_day <= day <= query.last_day:
+        _check(query)
         return ()
-    _, ids = _day_slots(plan, day).get(start_utc, (0, []))
+    plan = _plan(query)
+    _, ids = _day_slots(plan, day).get(start_ts, (0, []))
     return tuple(ids)

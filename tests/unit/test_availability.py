@@ -233,6 +233,54 @@ def test_places_mode_uses_peak_not_sum_over_the_span():
     assert slots[at(MONDAY, 10, 30).astimezone(UTC)].places == 3
 
 
+# --- places kept for staff ---------------------------------------------------------------------
+
+
+def test_places_kept_for_staff_are_hidden_from_citizens_only():
+    q = query(MONDAY, rules=rules(capacity=3, staff_reserved=1))
+    nine = at(MONDAY, 9).astimezone(UTC)
+    assert by_start(free_slots(q))[nine].places == 2
+    assert by_start(free_slots(replace(q, for_staff=True)))[nine].places == 3
+    assert free_slots(replace(q, people=3)) == []  # 3 people need the kept place
+    assert len(free_slots(replace(q, people=3, for_staff=True))) == 14
+
+
+def test_citizen_bookings_cannot_eat_the_kept_places():
+    q = query(
+        MONDAY,
+        rules=rules(capacity=3, staff_reserved=1),
+        occupations=(occ(at(MONDAY, 9), people=2),),
+    )
+    nine = at(MONDAY, 9).astimezone(UTC)
+    assert nine not in by_start(free_slots(q))
+    assert by_start(free_slots(replace(q, for_staff=True)))[nine].places == 1
+
+
+def test_staff_bookings_use_the_kept_places_first():
+    staff = Occupation(1, at(MONDAY, 9), at(MONDAY, 9, 30), 1, 1, by_staff=True)
+    q = query(MONDAY, rules=rules(capacity=3, staff_reserved=1), occupations=(staff,))
+    assert by_start(free_slots(q))[at(MONDAY, 9).astimezone(UTC)].places == 2
+
+
+def test_exclusive_mode_keeps_whole_desks_for_staff():
+    q = query(MONDAY, desk_ids=(1, 2), rules=rules(staff_reserved=1))
+    nine = at(MONDAY, 9).astimezone(UTC)
+    assert by_start(free_slots(q))[nine].places == 1
+    booked = replace(q, occupations=(occ(at(MONDAY, 9), desk=2),))
+    assert nine not in by_start(free_slots(booked))
+    by_staff = replace(
+        q, occupations=(Occupation(2, at(MONDAY, 9), at(MONDAY, 9, 30), 1, 1, by_staff=True),)
+    )
+    assert by_start(free_slots(by_staff))[nine].places == 1
+    assert slot_fits(by_staff, at(MONDAY, 9)) == (1,)
+
+
+def test_staff_bookings_of_another_type_do_not_fill_the_kept_places():
+    other = Occupation(2, at(MONDAY, 9), at(MONDAY, 9, 30), 1, 7, by_staff=True)
+    q = query(MONDAY, desk_ids=(1, 2), rules=rules(staff_reserved=1), occupations=(other,))
+    assert at(MONDAY, 9).astimezone(UTC) not in by_start(free_slots(q))
+
+
 def test_places_mode_more_people_than_capacity_fits_nowhere():
     assert free_slots(query(MONDAY, rules=rules(capacity=3), people=4)) == []
     assert len(free_slots(query(MONDAY, rules=rules(capacity=3), people=3))) == 14
