@@ -14,12 +14,16 @@ from typing import Any
 
 from sqlalchemy import Delete, delete, select, update
 
-from app.db.models import Draft
+from app.db.models import Draft, SlotHold
 from app.db.session import Database
 
 
 def _expired(now: datetime) -> Delete:
     return delete(Draft).where(Draft.expires_at <= now)
+
+
+def _expired_holds(now: datetime) -> Delete:
+    return delete(SlotHold).where(SlotHold.expires_at <= now)
 
 
 def _hash(token: str) -> str:
@@ -53,8 +57,10 @@ class DraftStore:
     async def create(self, state: dict[str, Any], now: datetime) -> tuple[str, LoadedDraft]:
         token = secrets.token_urlsafe(32)
         async with self.db.write() as session:
-            # Abandoned drafts hold personal data: each new draft sweeps the expired ones.
+            # Abandoned drafts hold personal data: each new draft sweeps the expired ones
+            # (holds expire by themselves: sweeping them only keeps the table small).
             await session.execute(_expired(now))
+            await session.execute(_expired_holds(now))
             draft = Draft(
                 token_hash=_hash(token),
                 data=state,
@@ -66,15 +72,19 @@ class DraftStore:
             return token, LoadedDraft(id=draft.id, state=state, booking_id=None)
 
     async def save(self, draft_id: int, state: dict[str, Any], now: datetime) -> None:
-        """Stores the new answers and gives the draft a new lifetime."""
+        """Stores the new answers and gives the draft a new lifetime. Answers without a
+        slot (the type or the number of people changed) release the draft's hold."""
         async with self.db.write() as session:
             await session.execute(
                 update(Draft)
                 .where(Draft.id == draft_id, Draft.booking_id.is_(None))
                 .values(data=state, expires_at=now + self.lifetime)
             )
+            if "slot_start" not in state:
+                await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
 
     async def purge_expired(self, now: datetime) -> int:
         async with self.db.write() as session:
+            await session.execute(_expired_holds(now))
             result = await session.execute(_expired(now))
             return result.rowcount or 0

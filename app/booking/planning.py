@@ -30,9 +30,11 @@ from app.db.models import (
     Closure,
     Commune,
     OpeningRule,
+    SlotHold,
 )
 
 ACTIVE_STATUSES = ("confirmed",)
+CANCELLED = "cancelled"
 
 
 @lru_cache(maxsize=64)
@@ -49,6 +51,7 @@ def rules_of(appointment_type: AppointmentType) -> TypeRules:
         duration_per_person=appointment_type.duration_per_person,
         min_delay=timedelta(minutes=appointment_type.min_delay_minutes),
         horizon=timedelta(days=appointment_type.horizon_days),
+        staff_reserved=appointment_type.staff_reserved_places,
     )
 
 
@@ -67,7 +70,13 @@ async def build_query(
     now: datetime,
     first_day: date,
     last_day: date,
+    *,
+    draft_id: int | None = None,
+    for_staff: bool = False,
 ) -> AvailabilityQuery:
+    """What the engine needs to answer for these local days. The live holds of other
+    drafts count as occupations (the hold of `draft_id`, the asker's own, does not), and so
+    do cancelled bookings whose type's cool-down has not run out."""
     site = appointment_type.site
     tz = ZoneInfo(site.timezone)
     desk_ids = tuple(desk.id for desk in appointment_type.desks)
@@ -104,10 +113,49 @@ async def build_query(
     occupations = (
         await session.execute(
             select(
-                Booking.desk_id, Booking.start, Booking.end, Booking.people, Booking.type_id
+                Booking.desk_id,
+                Booking.start,
+                Booking.end,
+                Booking.people,
+                Booking.type_id,
+                Booking.by_staff,
             ).where(
                 Booking.desk_id.in_(desk_ids),
                 Booking.status.in_(ACTIVE_STATUSES),
+                Booking.end > span_start,
+                Booking.start < span_end,
+            )
+        )
+    ).all()
+    holds = (
+        await session.execute(
+            select(
+                SlotHold.desk_id, SlotHold.start, SlotHold.end, SlotHold.people, SlotHold.type_id
+            ).where(
+                SlotHold.desk_id.in_(desk_ids),
+                SlotHold.expires_at > now,
+                SlotHold.draft_id != (draft_id or 0),
+                SlotHold.end > span_start,
+                SlotHold.start < span_end,
+            )
+        )
+    ).all()
+    cooling = (
+        await session.execute(
+            select(
+                Booking.desk_id,
+                Booking.start,
+                Booking.end,
+                Booking.people,
+                Booking.type_id,
+                Booking.cancelled_at,
+                AppointmentType.cooldown_minutes,
+            )
+            .join(AppointmentType, AppointmentType.id == Booking.type_id)
+            .where(
+                Booking.desk_id.in_(desk_ids),
+                Booking.status == CANCELLED,
+                AppointmentType.cooldown_minutes > 0,
                 Booking.end > span_start,
                 Booking.start < span_end,
             )
@@ -142,19 +190,37 @@ async def build_query(
         closures=tuple((row.first_day, row.last_day) for row in closures),
         holidays=public_holidays(subdivision, first_day.year, last_day.year),
         blocked=tuple(Blocked(row.desk_id, row.start, row.end) for row in blocked),
-        occupations=tuple(
-            Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
-            for row in occupations
+        occupations=(
+            *(
+                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id, row.by_staff)
+                for row in occupations
+            ),
+            *(
+                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
+                for row in holds
+            ),
+            *(
+                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
+                for row in cooling
+                if row.cancelled_at
+                and row.cancelled_at + timedelta(minutes=row.cooldown_minutes) > now
+            ),
         ),
+        for_staff=for_staff,
     )
 
 
 async def window_query(
-    session: AsyncSession, appointment_type: AppointmentType, people: int, now: datetime
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    people: int,
+    now: datetime,
+    *,
+    draft_id: int | None = None,
 ) -> AvailabilityQuery:
     """Everything the engine needs for the whole booking window, loaded once."""
     first, last = booking_window(appointment_type, now)
-    return await build_query(session, appointment_type, people, now, first, last)
+    return await build_query(session, appointment_type, people, now, first, last, draft_id=draft_id)
 
 
 def week_slots(window: AvailabilityQuery, monday: date) -> list[Slot]:

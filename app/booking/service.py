@@ -1,27 +1,31 @@
-"""Confirming a booking: one transaction that re-checks the slot and writes the booking.
+"""Holding and confirming a slot: each one transaction that re-checks the slot under locks.
 
 Integrity comes from the database, not from Python: the draft row and then the desks that
 serve the type are locked (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite every write
 transaction is `BEGIN IMMEDIATE`, so writers are serialised by the database itself). The
-slot is re-checked under those locks, so two confirmations for the last place cannot both
-succeed. A replayed confirm waits for the draft's lock, then finds the draft already linked
-to its booking; the unique idempotency key on the booking is the last line of defence.
+slot is re-checked under those locks, with the same engine and every live hold counted, so
+two holds or two confirmations for the last place cannot both succeed. A replayed confirm
+waits for the draft's lock, then finds the draft already linked to its booking; the unique
+idempotency key on the booking is the last line of defence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.booking.availability import slot_fits
 from app.booking.catalogue import get_type
+from app.booking.limits import LimitReached, citizen_limit
 from app.booking.planning import build_query
 from app.booking.references import new_reference, new_uid
-from app.db.models import AppointmentType, Booking, Desk, Draft
+from app.db.models import AppointmentType, Booking, Desk, Draft, SlotHold
 from app.db.session import Database
 
 
@@ -44,23 +48,103 @@ class DraftUnusable:
     """The draft vanished, or its type was withdrawn, or an answer is missing."""
 
 
-ConfirmResult = Confirmed | SlotTaken | DraftUnusable
+@dataclass(frozen=True)
+class Held:
+    until: datetime
+
+
+ConfirmResult = Confirmed | SlotTaken | LimitReached | DraftUnusable
+HoldResult = Held | SlotTaken | DraftUnusable
 
 
 def appointment_length(slot_minutes: int, people: int, duration_per_person: bool) -> timedelta:
     return timedelta(minutes=slot_minutes * (people if duration_per_person else 1))
 
 
+async def _lock_draft(session: AsyncSession, draft_id: int) -> Draft | None:
+    return (
+        await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
+    ).scalar()
+
+
+async def _lock_desks(session: AsyncSession, appointment_type: AppointmentType) -> None:
+    """Every desk serving the type, in id order (the same order for everyone: no deadlock)."""
+    desk_ids = [desk.id for desk in appointment_type.desks]
+    await session.execute(
+        select(Desk.id).where(Desk.id.in_(desk_ids)).order_by(Desk.id).with_for_update()
+    )
+
+
+async def _fitting_desks(
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    people: int,
+    start: datetime,
+    now: datetime,
+    draft_id: int,
+) -> tuple[int, ...]:
+    day = start.astimezone(ZoneInfo(appointment_type.site.timezone)).date()
+    query = await build_query(session, appointment_type, people, now, day, day, draft_id=draft_id)
+    return slot_fits(query, start)
+
+
+def _taken(appointment_type: AppointmentType, start: datetime, now: datetime) -> SlotTaken:
+    earliest_start = now + timedelta(minutes=appointment_type.min_delay_minutes)
+    return SlotTaken(too_late=start < earliest_start)
+
+
+async def hold(
+    db: Database,
+    draft_id: int,
+    state: dict[str, Any],
+    now: datetime,
+    *,
+    keep_draft_until: datetime,
+) -> HoldResult:
+    """Holds `state["slot_start"]` for the draft (its previous hold, if any, is released)
+    and saves `state` with the hold's end as `hold_until`, in one transaction."""
+    async with db.write() as session:
+        draft = await _lock_draft(session, draft_id)
+        if draft is None or draft.booking_id is not None:
+            return DraftUnusable()
+        appointment_type = await get_type(session, state.get("type_id"))
+        if appointment_type is None or not state.get("people"):
+            return DraftUnusable()
+        start = datetime.fromisoformat(state["slot_start"])
+        people = int(state["people"])
+        await _lock_desks(session, appointment_type)
+        await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
+        fitting = await _fitting_desks(session, appointment_type, people, start, now, draft_id)
+        if not fitting:
+            return _taken(appointment_type, start, now)
+        until = now + timedelta(minutes=appointment_type.hold_minutes)
+        session.add(
+            SlotHold(
+                draft_id=draft_id,
+                type_id=appointment_type.id,
+                desk_id=fitting[0],
+                start=start,
+                end=start
+                + appointment_length(
+                    appointment_type.slot_minutes, people, appointment_type.duration_per_person
+                ),
+                people=people,
+                expires_at=until,
+            )
+        )
+        draft.data = {**state, "hold_until": until.isoformat()}
+        draft.expires_at = keep_draft_until
+        return Held(until)
+
+
 async def confirm(
     db: Database, draft_id: int, now: datetime, *, uid_domain: str, keep_draft_until: datetime
 ) -> ConfirmResult:
-    """Books the draft's slot, or says why not. The confirmed draft keeps only its link to
-    the booking (the contact details now live in the booking alone) until
-    `keep_draft_until`, so that the confirmation page can still be reloaded."""
+    """Books the draft's slot (taking over its hold), or says why not. The confirmed draft
+    keeps only its link to the booking (the contact details now live in the booking alone)
+    until `keep_draft_until`, so that the confirmation page can still be reloaded."""
     async with db.write() as session:
-        draft = (
-            await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
-        ).scalar()
+        draft = await _lock_draft(session, draft_id)
         if draft is None:
             return DraftUnusable()
         if draft.booking_id is not None:
@@ -74,16 +158,23 @@ async def confirm(
         people = int(state["people"])
         start = datetime.fromisoformat(state["slot_start"])
 
-        desk_ids = [desk.id for desk in appointment_type.desks]
-        await session.execute(
-            select(Desk.id).where(Desk.id.in_(desk_ids)).order_by(Desk.id).with_for_update()
+        await _lock_desks(session, appointment_type)
+        limit = await citizen_limit(
+            session, appointment_type, contact["email"], contact["phone"], now
         )
-        day = start.astimezone(ZoneInfo(appointment_type.site.timezone)).date()
-        query = await build_query(session, appointment_type, people, now, day, day)
-        fitting_desks = slot_fits(query, start)
-        if not fitting_desks:
-            earliest_start = now + timedelta(minutes=appointment_type.min_delay_minutes)
-            return SlotTaken(too_late=start < earliest_start)
+        if limit is not None:
+            return limit
+        fitting = await _fitting_desks(session, appointment_type, people, start, now, draft.id)
+        if not fitting:
+            return _taken(appointment_type, start, now)
+        own_hold = (
+            await session.execute(select(SlotHold).where(SlotHold.draft_id == draft.id))
+        ).scalar()
+        desk_id = fitting[0]
+        if own_hold is not None:
+            if own_hold.start == start and own_hold.desk_id in fitting:
+                desk_id = own_hold.desk_id  # the hold becomes the booking
+            await session.delete(own_hold)
 
         booking = Booking(
             reference=new_reference(),
@@ -91,7 +182,7 @@ async def confirm(
             sequence=0,
             status="confirmed",
             type_id=appointment_type.id,
-            desk_id=fitting_desks[0],
+            desk_id=desk_id,
             start=start,
             end=start
             + appointment_length(

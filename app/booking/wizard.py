@@ -71,7 +71,7 @@ def choose_type(state: dict[str, Any], type_id: int, max_people: int) -> dict[st
     new = dict(state)
     if state.get("type_id") != type_id:
         new.update(type_id=type_id, info_seen=False)
-        new.pop("slot_start", None)
+        drop_slot(new)
         if new.get("people", 0) > max_people:
             new.pop("people", None)
     return new
@@ -84,5 +84,12 @@ def set_contact(state: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any
 def set_people(state: dict[str, Any], people: int) -> dict[str, Any]:
     new = dict(state, people=people)
     if state.get("people") != people:
-        new.pop("slot_start", None)  # the duration or the places needed have changed
+        drop_slot(new)  # the duration or the places needed have changed
     return new
+
+
+def drop_slot(state: dict[str, Any]) -> dict[str, Any]:
+    """Forgets the chosen slot and its hold (the draft store then releases the hold)."""
+    state.pop("slot_start", None)
+    state.pop("hold_until", None)
+    return state

@@ -42,8 +42,9 @@ class Commune(Base):
     name: Mapped[str] = mapped_column(String(200))
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
-    # A subdivision understood by `holidays.France` ("57", "67", "68" for Alsace-Moselle,
-    # "GP", "MQ", "RE"… overseas); empty for metropolitan France.
+    # A subdivision understood by `holidays.France`: "57" (Moselle) or "6AE" (Alsace) for
+    # Alsace-Moselle, "971"… "976" and the overseas collectivities; empty for metropolitan
+    # France.
     holiday_subdivision: Mapped[str] = mapped_column(String(10), default="")
 
     sites: Mapped[list[Site]] = relationship(back_populates="commune", order_by="Site.position")
@@ -108,6 +109,16 @@ class AppointmentType(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     min_delay_minutes: Mapped[int] = mapped_column(Integer, default=120)
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    # Places of each slot (people, or desks when exclusive) kept for bookings made by staff.
+    staff_reserved_places: Mapped[int] = mapped_column(Integer, default=0)
+    # Per citizen (same email or phone): at most `limit_bookings` active bookings of this
+    # type made within `limit_period_days`; 0 = no limit.
+    limit_bookings: Mapped[int] = mapped_column(Integer, default=0)
+    limit_period_days: Mapped[int] = mapped_column(Integer, default=30)
+    # How long a slot chosen at step 5 stays held for that citizen.
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    # A slot freed by a cancellation reopens only after this delay (against slot trading).
+    cooldown_minutes: Mapped[int] = mapped_column(Integer, default=0)
     # [{"name": "...", "label": "...", "required": true, "hint": "..."}]
     extra_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -187,6 +198,8 @@ class Booking(Base):
     # The draft that produced this booking: a replayed confirm finds it instead of booking twice.
     idempotency_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     type: Mapped[AppointmentType] = relationship()
     desk: Mapped[Desk] = relationship()
@@ -205,3 +218,20 @@ class Draft(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     booking: Mapped[Booking | None] = relationship()
+
+
+class SlotHold(Base):
+    """A slot chosen at step 5, kept for that draft for a few minutes: it counts against
+    capacity until it expires or the draft confirms (the hold then becomes the booking)."""
+
+    __tablename__ = "slot_hold"
+    __table_args__ = (Index("ix_slot_hold_desk_start", "desk_id", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id", ondelete="CASCADE"), unique=True)
+    type_id: Mapped[int] = mapped_column(ForeignKey("appointment_type.id"))
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    people: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

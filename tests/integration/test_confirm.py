@@ -85,7 +85,8 @@ def test_a_double_click_books_once(citizen, settings):
     token = citizen.csrf(PATHS[6])
     cookies = "; ".join(f"{c.name}={c.value}" for c in citizen.client.cookies.jar)
     citizen.client.cookies.clear()
-    locations = race(citizen.client, [(cookies, token), (cookies, token)])
+    form = {"_csrf_token": token}
+    locations = race(citizen.client, PATHS[6], [(cookies, form), (cookies, form)])
     assert locations == [PATHS[7], PATHS[7]]
     assert len(bookings(settings)) == 1
 
@@ -211,16 +212,44 @@ def test_a_type_with_two_desks_takes_two_bookings_per_slot(citizen, settings):
 # --- two citizens, one last place -------------------------------------------------------------
 
 
-def test_the_first_confirmation_wins_the_last_place(citizen, settings):
-    citizens = Citizens(citizen)
-    for name, n in (("first", 1), ("second", 2)):
-        with citizens.as_(name) as person:
-            _, slot = walk_to(person, 6, title=CCAS, contact=someone(n))
-            assert slot == MONDAY_10H
-    with citizens.as_("first") as person:
-        assert person.submit(PATHS[6], {}).url.path == PATHS[7]
+MONDAY_14H = "2026-11-30T14:00:00+01:00"  # far enough from 8:00 for holds to run out
 
+
+def hold_slot(person, slot: str, contact: dict[str, str]):
+    """Walks to step 5 and chooses `slot`: the recap, with the slot held."""
+    walk_to(person, 5, contact=contact)
+    response = person.submit(PATHS[5], {"creneau": slot})
+    assert response.url.path == PATHS[6], response.url
+    return response
+
+
+def test_a_held_slot_is_not_offered_to_anyone_else(citizen, clock):
+    citizens = Citizens(citizen)
+    with citizens.as_("first") as person:
+        recap = text_of(hold_slot(person, MONDAY_14H, someone(1)).text)
+        assert "Ce créneau vous est réservé jusqu'à 8 h 10 (encore 10 minutes)" in recap
     with citizens.as_("second") as person:
+        page, _ = walk_to(person, 5, contact=someone(2))
+        assert MONDAY_14H not in slot_values(page.text)
+        refused = person.submit(PATHS[5], {"creneau": MONDAY_14H})
+        assert refused.status_code == 422
+        assert "Ce créneau n'est plus disponible." in text_of(refused.text)
+    clock.now = FIXED_NOW + timedelta(minutes=10)  # the hold ends by itself
+    with citizens.as_("second") as person:
+        assert MONDAY_14H in slot_values(person.get(PATHS[5]).text)
+
+
+def test_a_citizen_whose_hold_ran_out_loses_the_slot_to_a_live_hold(citizen, settings, clock):
+    citizens = Citizens(citizen)
+    with citizens.as_("first") as person:
+        hold_slot(person, MONDAY_14H, someone(1))
+    clock.now = FIXED_NOW + timedelta(minutes=11)
+    with citizens.as_("first") as person:
+        recap = text_of(person.get(PATHS[6]).text)
+        assert "La réservation temporaire de ce créneau a pris fin à 8 h 10" in recap
+    with citizens.as_("second") as person:
+        hold_slot(person, MONDAY_14H, someone(2))  # the first citizen's hold has run out
+    with citizens.as_("first") as person:
         response = person.submit(PATHS[6], {}, follow=False)
         assert response.status_code == 303
         assert response.headers["location"] == PATHS[5]
@@ -228,31 +257,44 @@ def test_the_first_confirmation_wins_the_last_place(citizen, settings):
         text = text_of(page.text)
         assert TAKEN in text
         offered = slot_values(page.text)
-        assert MONDAY_10H not in offered
-        assert "2026-11-30T10:30:00+01:00" in offered  # the other slots are still free
-        assert page.status_code == 200
+        assert MONDAY_14H not in offered
+        assert "2026-11-30T14:30:00+01:00" in offered  # the other slots are still free
         # The message is said once; the recap needs a new slot.
         assert TAKEN not in text_of(person.get(PATHS[5]).text)
         assert person.get(PATHS[6], follow_redirects=False).headers["location"] == PATHS[5]
-        # Choosing another slot, the second citizen books too.
-        person.submit(PATHS[5], {"creneau": offered[0]})
+        # Choosing another slot, the first citizen books too.
+        person.submit(PATHS[5], {"creneau": "2026-11-30T14:30:00+01:00"})
+        assert person.submit(PATHS[6], {}).url.path == PATHS[7]
+    with citizens.as_("second") as person:
         assert person.submit(PATHS[6], {}).url.path == PATHS[7]
 
-    first, second = bookings(settings)
+    first, second = sorted(bookings(settings), key=lambda b: b.email)
     assert first.email == "personne1@example.org"
-    assert first.start == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert first.start == datetime(2026, 11, 30, 13, 30, tzinfo=UTC)
     assert second.email == "personne2@example.org"
-    assert second.start == datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    assert second.start == datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 
 
-def test_the_slot_taken_message_reaches_an_htmx_citizen_too(citizen):
+def test_keeping_the_slot_longer_renews_the_hold(citizen, clock):
+    hold_slot(citizen, MONDAY_14H, CONTACT)
+    clock.now = FIXED_NOW + timedelta(minutes=8)
+    recap = citizen.get(PATHS[6]).text
+    assert "encore 2 minutes" in text_of(recap)
+    form = re.search(r'name="creneau" value="([^"]+)"', recap).group(1)
+    response = citizen.submit(PATHS[5], {"creneau": form})
+    assert response.url.path == PATHS[6]
+    assert "jusqu'à 8 h 18 (encore 10 minutes)" in text_of(response.text)
+
+
+def test_the_slot_taken_message_reaches_an_htmx_citizen_too(citizen, clock):
     citizens = Citizens(citizen)
-    for name in ("first", "second"):
-        with citizens.as_(name) as person:
-            walk_to(person, 6, contact=someone(len(name)))
     with citizens.as_("first") as person:
-        person.submit(PATHS[6], {})
+        hold_slot(person, MONDAY_14H, someone(1))
+    clock.now = FIXED_NOW + timedelta(minutes=11)
     with citizens.as_("second") as person:
+        hold_slot(person, MONDAY_14H, someone(2))
+        person.submit(PATHS[6], {})
+    with citizens.as_("first") as person:
         response = person.submit(PATHS[6], {}, htmx=True)
     assert response.url.path == PATHS[5]
     assert response.text.lstrip().startswith('<div id="etape"')
@@ -260,48 +302,65 @@ def test_the_slot_taken_message_reaches_an_htmx_citizen_too(citizen):
     assert TAKEN in text_of(response.text)
 
 
-def race(client, senders: list[tuple[str, str]]) -> list[str]:
-    """Posts the confirmation for each (cookie header, CSRF token) at the same moment;
-    returns where each was sent."""
+def race(client, path: str, senders: list[tuple[str, dict[str, str]]]) -> list[str]:
+    """Posts each (cookie header, form) to `path` at the same moment; returns where each
+    was sent, or the status code when the answer was not a redirect."""
     barrier = threading.Barrier(len(senders))
-    locations: list[str] = [""] * len(senders)
+    outcomes: list[str] = [""] * len(senders)
 
-    def confirm(index: int, cookies: str, token: str) -> None:
+    def post(index: int, cookies: str, form: dict[str, str]) -> None:
         barrier.wait()
-        response = client.post(
-            PATHS[6],
-            data={"_csrf_token": token},
-            headers={"Cookie": cookies},
-            follow_redirects=False,
-        )
-        locations[index] = f"{response.status_code} {response.headers.get('location')}"
+        response = client.post(path, data=form, headers={"Cookie": cookies}, follow_redirects=False)
+        outcomes[index] = response.headers.get("location") or str(response.status_code)
 
     threads = [
-        threading.Thread(target=confirm, args=(i, cookies, token))
-        for i, (cookies, token) in enumerate(senders)
+        threading.Thread(target=post, args=(i, cookies, form))
+        for i, (cookies, form) in enumerate(senders)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert all(location.startswith("303 ") for location in locations), locations
-    return [location.removeprefix("303 ") for location in locations]
+    return outcomes
 
 
-def test_two_citizens_confirming_the_last_place_at_once_make_one_booking(citizen, settings):
+def test_two_citizens_holding_the_same_slot_at_once_get_one_hold(citizen, settings):
     citizens = Citizens(citizen)
-    for round_ in range(3):  # each round takes the next free slot
+    names = ("one", "two")
+    tokens = []
+    for n, name in enumerate(names):
+        with citizens.as_(name) as person:
+            walk_to(person, 5, contact=someone(n))
+            tokens.append(person.csrf(PATHS[5]))
+    senders = [
+        (citizens.cookie_header(name), {"_csrf_token": token, "creneau": MONDAY_10H})
+        for name, token in zip(names, tokens, strict=True)
+    ]
+    with citizens.as_("nobody"):  # an empty jar: only the Cookie headers count
+        outcomes = race(citizen.client, PATHS[5], senders)
+    assert sorted(outcomes) == sorted([PATHS[6], "422"]), outcomes
+
+
+def test_two_citizens_confirming_the_last_place_at_once_make_one_booking(citizen, settings, clock):
+    citizens = Citizens(citizen)
+    for round_, slot in enumerate(("14:00", "14:30", "15:00")):
+        slot = f"2026-11-30T{slot}:00+01:00"
+        clock.now = FIXED_NOW
         names = [f"r{round_}c{n}" for n in (1, 2)]
         tokens = []
         for n, name in enumerate(names):
+            # The second citizen gets the same slot once the first one's hold has run out.
+            clock.now += timedelta(minutes=11 * n)
             with citizens.as_(name) as person:
-                _, slot = walk_to(person, 6, contact=someone(10 * round_ + n))
+                hold_slot(person, slot, someone(10 * round_ + n))
                 tokens.append(person.csrf(PATHS[6]))
         senders = [
-            (citizens.cookie_header(name), token) for name, token in zip(names, tokens, strict=True)
+            (citizens.cookie_header(name), {"_csrf_token": token})
+            for name, token in zip(names, tokens, strict=True)
         ]
+        clock.now += timedelta(minutes=11)  # both holds have run out: equal chances
         with citizens.as_("nobody"):  # an empty jar: only the Cookie headers count
-            locations = race(citizen.client, senders)
+            locations = race(citizen.client, PATHS[6], senders)
         assert sorted(locations) == sorted([PATHS[5], PATHS[7]]), locations
         starts = [b.start for b in bookings(settings)]
         assert len(starts) == round_ + 1

@@ -12,12 +12,21 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Response
 
 from app.booking import wizard
-from app.booking.availability import first_free_slot, slot_fits
+from app.booking.availability import first_free_slot
 from app.booking.catalogue import current_commune
-from app.booking.planning import build_query, week_slots, window_query
-from app.booking.service import Confirmed, SlotTaken, confirm, load_booking
+from app.booking.limits import LimitReached
+from app.booking.planning import week_slots, window_query
+from app.booking.service import (
+    Confirmed,
+    DraftUnusable,
+    SlotTaken,
+    confirm,
+    hold,
+    load_booking,
+)
 from app.calendar_sync.ics import booking_calendar
 from app.web.citizen.forms import read_form
+from app.web.citizen.notices import limit_message
 from app.web.citizen.session import Visit, restart, see_other, state_version, visit
 from app.web.citizen.view import step_context
 from app.web.rendering import render
@@ -32,6 +41,7 @@ ANSWERS_CHANGED = (
     "Vos réponses ont été modifiées depuis une autre page ou un autre onglet. Vérifiez-les "
     "avant de confirmer."
 )
+SLOT_GONE = "Ce créneau n'est plus disponible. Choisissez-en un autre."
 SLOT_TOO_LATE = (
     "Ce créneau est maintenant trop proche pour être réservé en ligne. Choisissez un autre "
     "horaire parmi ceux qui restent libres."
@@ -80,20 +90,25 @@ class FinalStepsController(Controller):
                 errors={"creneau": "Choisissez un créneau dans la liste."},
                 status_code=422,
             )
-        day = start.astimezone(tz).date()
-        async with request.app.state.db.read() as session:
-            query = await build_query(
-                session, chosen, current.state["people"], current.ctx.now, day, day
-            )
-        if not slot_fits(query, start):
+        ctx = current.ctx
+        result = await hold(
+            request.app.state.db,
+            current.draft.id,
+            {**current.state, "slot_start": start.isoformat()},
+            ctx.now,
+            keep_draft_until=ctx.now + ctx.drafts.lifetime,
+        )
+        if isinstance(result, DraftUnusable):
+            return restart("expire")
+        if isinstance(result, SlotTaken):
             return await self._slot_page(
                 request,
                 current,
-                monday_of(day),
-                errors={"creneau": "Ce créneau n'est plus disponible. Choisissez-en un autre."},
+                monday_of(start.astimezone(tz).date()),
+                errors={"creneau": SLOT_GONE},
                 status_code=422,
             )
-        return await current.advance({**current.state, "slot_start": start.isoformat()})
+        return see_other(wizard.step(6).path, current.cookie)
 
     async def _slot_page(
         self,
@@ -109,7 +124,7 @@ class FinalStepsController(Controller):
         tz = ZoneInfo(chosen.site.timezone)
         selected = _parse_instant(current.state.get("slot_start", ""))
         async with request.app.state.db.read() as session:
-            window = await window_query(session, chosen, people, now)
+            window = await window_query(session, chosen, people, now, draft_id=current.draft.id)
         first_day, last_day = window.first_day, window.last_day
         earliest = first_free_slot(window)
         if week is None:
@@ -149,6 +164,8 @@ class FinalStepsController(Controller):
             return current
         tz = ZoneInfo(current.appointment_type.site.timezone)
         notice = await current.take_notice()
+        hold_until = _parse_instant(current.state.get("hold_until", ""))
+        now = current.ctx.now
         context = await step_context(
             request,
             6,
@@ -156,6 +173,8 @@ class FinalStepsController(Controller):
             state=current.state,
             contact=current.state["contact"],
             start=datetime.fromisoformat(current.state["slot_start"]).astimezone(tz),
+            hold_until=hold_until.astimezone(tz) if hold_until else None,
+            hold_minutes_left=_minutes_left(now, hold_until) if hold_until else 0,
             version=state_version({k: v for k, v in current.state.items() if k != "notice"}),
             notice=notice,
         )
@@ -181,9 +200,13 @@ class FinalStepsController(Controller):
         if isinstance(result, Confirmed):
             return see_other(wizard.step(7).path, current.cookie)
         if isinstance(result, SlotTaken):
-            state = {k: v for k, v in current.state.items() if k != "slot_start"}
             notice = SLOT_TOO_LATE if result.too_late else SLOT_TAKEN
-            return await current.advance({**state, "notice": notice})
+            return await current.advance(
+                {**wizard.drop_slot(dict(current.state)), "notice": notice}
+            )
+        if isinstance(result, LimitReached):
+            tz = ZoneInfo(current.appointment_type.site.timezone)
+            return await current.advance({**current.state, "notice": limit_message(result, tz)})
         return restart("expire")
 
     # --- 7. confirmation ------------------------------------------------------------------
@@ -220,6 +243,10 @@ class FinalStepsController(Controller):
                 "Cache-Control": "no-store",
             },
         )
+
+
+def _minutes_left(now: datetime, until: datetime) -> int:
+    return max(0, -((now - until) // timedelta(minutes=1)))  # rounded up
 
 
 def _parse_instant(raw: str) -> datetime | None:

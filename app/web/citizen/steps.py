@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
@@ -11,7 +12,9 @@ from litestar.response import Redirect, Response
 from app.booking import wizard
 from app.booking.catalogue import active_type_groups, get_type
 from app.booking.contact import display_phone, validate_contact
+from app.booking.limits import citizen_limit
 from app.web.citizen.forms import parse_int, read_form
+from app.web.citizen.notices import limit_message
 from app.web.citizen.session import (
     DRAFT_COOKIE,
     RESTART_REASONS,
@@ -182,6 +185,16 @@ class EarlyStepsController(Controller):
         if details is None:
             return await self._contact_page(
                 request, current, values, errors=errors.messages, status_code=422
+            )
+        chosen = current.appointment_type
+        async with request.app.state.db.read() as session:
+            limit = await citizen_limit(
+                session, chosen, details.email, details.phone, current.ctx.now
+            )
+        if limit is not None:
+            message = limit_message(limit, ZoneInfo(chosen.site.timezone))
+            return await self._contact_page(
+                request, current, values, errors={"email": message}, status_code=422
             )
         return await current.advance(wizard.set_contact(current.state, details.as_dict()))
 

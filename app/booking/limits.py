@@ -1,0 +1,66 @@
+"""Per-citizen limits: at most K active bookings of a type made within a rolling period,
+the citizen being recognised by their email (case-insensitive) or their mobile number
+(E.164, as `contact.normalise_phone` stores it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AppointmentType, Booking
+
+COUNTED_STATUSES = ("confirmed",)
+
+
+@dataclass(frozen=True)
+class LimitReached:
+    active: int  # how many of their bookings count
+    allowed: int
+    until: datetime  # when the oldest counted booking stops counting: they can book again
+
+
+def limit_reached(
+    counted: list[tuple[datetime, datetime]], allowed: int, period: timedelta
+) -> LimitReached | None:
+    """`counted`: (created_at, end) of the citizen's active bookings of the type made within
+    the period. A booking stops counting when its appointment ends or when it leaves the
+    period, whichever comes first."""
+    if allowed <= 0 or len(counted) < allowed:
+        return None
+    releases = sorted(min(end, created + period) for created, end in counted)
+    return LimitReached(len(counted), allowed, releases[len(counted) - allowed])
+
+
+async def citizen_limit(
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    email: str,
+    phone: str,
+    now: datetime,
+    *,
+    ignore_booking_id: int | None = None,
+) -> LimitReached | None:
+    if appointment_type.limit_bookings <= 0:
+        return None
+    period = timedelta(days=appointment_type.limit_period_days)
+    same_person = [func.lower(Booking.email) == email.strip().lower()]
+    if phone:
+        same_person.append(Booking.phone == phone)
+    rows = (
+        await session.execute(
+            select(Booking.created_at, Booking.end).where(
+                Booking.type_id == appointment_type.id,
+                Booking.status.in_(COUNTED_STATUSES),
+                Booking.end > now,
+                Booking.created_at > now - period,
+                Booking.id != (ignore_booking_id or 0),
+                or_(*same_person),
+            )
+        )
+    ).all()
+    return limit_reached(
+        [(row.created_at, row.end) for row in rows], appointment_type.limit_bookings, period
+    )
