@@ -11,18 +11,13 @@ call asyncio.run() (migrations, fixtures), which refuses to run inside it.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.helpers import Axe, PageWatch
+from tests.server import ServerFailed, running_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Debian's package; another build can be named with CRENEAU_E2E_CHROMIUM (never downloaded).
@@ -39,7 +34,6 @@ CHROMIUM_ARGS = [
 ]
 AXE_SOURCE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-SERVER_START_TIMEOUT = 60.0
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -69,75 +63,15 @@ def _require_chromium() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _log_tail(path: Path, lines: int = 40) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
 @pytest.fixture(scope="package")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`creneau serve` on a free port of 127.0.0.1, with a fresh data folder (demo commune)."""
     _require_chromium()  # no browser: do not even start the server
-    data_dir = tmp_path_factory.mktemp("creneau-e2e")
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "CRENEAU_DATA_DIR": str(data_dir),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "CRENEAU_PUBLIC_URL": base_url,
-        "CRENEAU_DEMO": "true",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DATABASE_URL", None)  # always the embedded SQLite of the fresh folder
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _healthy(f"{base_url}/healthz"):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"the server exited with code {process.returncode}:\n{_log_tail(log_path)}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the server did not answer /healthz within {SERVER_START_TIMEOUT:.0f} s:\n"
-                    f"{_log_tail(log_path)}",
-                    pytrace=False,
-                )
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        with running_server(tmp_path_factory.mktemp("creneau-e2e")) as base_url:
+            yield base_url
+    except ServerFailed as failure:
+        pytest.fail(str(failure), pytrace=False)
 
 
 @pytest.fixture(scope="package")
