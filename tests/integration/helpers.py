@@ -58,6 +58,21 @@ def fetch(settings: Settings, statement: Any) -> list[Any]:
     return asyncio.run(run())
 
 
+def execute(settings: Settings, *statements: Any) -> None:
+    """Runs write statements in one transaction, as staff changing settings would."""
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            async with db.write() as session:
+                for statement in statements:
+                    await session.execute(statement)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
 def bookings(settings: Settings) -> list[Booking]:
     return fetch(
         settings,
