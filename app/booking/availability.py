@@ -300,7 +300,8 @@ def _day_slots(plan: _Plan, day: date) -> dict[int, tuple[int, list[int]]]:
     """start -> (places, desk ids) for one local day, sorted by start."""
     q = plan.query
     merged: dict[int, tuple[int, list[int]]] = {}
-    if _closed(q, day) or (not _exclusive(q.rules) and q.people > q.rules.capacity):
+    # Capacity counts people, unless each person lengthens the appointment instead.
+    if _closed(q, day) or (not q.rules.duration_per_person and q.people > q.rules.capacity):
         return merged
     spans_by_openings: dict[int, list[tuple[int, int]]] = {}  # desks share openings
     for desk in plan.desks:

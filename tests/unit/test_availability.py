@@ -281,6 +281,13 @@ def test_staff_bookings_of_another_type_do_not_fill_the_kept_places():
     assert at(MONDAY, 9).astimezone(UTC) not in by_start(free_slots(q))
 
 
+def test_a_one_place_desk_takes_one_person_unless_each_person_lengthens_the_slot():
+    assert free_slots(query(MONDAY, people=2)) == []
+    assert len(free_slots(query(MONDAY, people=1))) == 14
+    lengthened = query(MONDAY, people=2, rules=rules(duration_per_person=True))
+    assert hhmm(free_slots(lengthened))[:2] == ["08:30", "09:00"]
+
+
 def test_places_mode_more_people_than_capacity_fits_nowhere():
     assert free_slots(query(MONDAY, rules=rules(capacity=3), people=4)) == []
     assert len(free_slots(query(MONDAY, rules=rules(capacity=3), people=3))) == 14
@@ -551,7 +558,7 @@ def naive_fit(q: AvailabilityQuery, desk: int, start: datetime, end: datetime) -
     if any(exclusive or o.type_id != r.type_id for o in overlapping):
         return 0
     if exclusive:
-        return 1
+        return 1 if r.duration_per_person or q.people <= r.capacity else 0
     points = [s] + [o.start for o in overlapping if o.start > s]
     peak = max(
         (sum(o.people for o in overlapping if o.start <= p < o.end) for p in points), default=0
@@ -566,7 +573,7 @@ def test_matches_naive_implementation(seed):
     desks = (1, 2, 3)
     exclusive = seed % 3 == 0
     r = rules(slot_minutes=20, capacity=1 if exclusive else 4, duration_per_person=seed % 3 == 1)
-    people = rng.randint(1, 2) if r.duration_per_person else rng.randint(1, 3)
+    people = rng.randint(1, 2) if r.duration_per_person else rng.randint(1, r.capacity - 1 or 1)
     occupations = tuple(
         occ(
             at(MONDAY + timedelta(days=rng.randint(0, 4)), rng.randint(8, 16), rng.randint(0, 59)),
