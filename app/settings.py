@@ -151,8 +151,7 @@ def _mail_settings(env: dict[str, str]) -> MailSettings:
     security = (env.get("CRENEAU_SMTP_SECURITY") or "starttls").strip().lower()
     if security not in SMTP_SECURITY:
         raise ConfigurationError(
-            "CRENEAU_SMTP_SECURITY doit valoir starttls, tls ou none (reçu : "
-            f"{security!r})."
+            f"CRENEAU_SMTP_SECURITY doit valoir starttls, tls ou none (reçu : {security!r})."
         )
     default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
     defaults = MailSettings()

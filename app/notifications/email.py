@@ -77,7 +77,7 @@ WORDINGS = {
 def _environment(autoescape: bool) -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=autoescape,
+        autoescape=autoescape,  # noqa: S701 - off only for the text/plain part
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -8,6 +8,7 @@ process (`creneau worker`); any number can run at once, leases keep them apart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -144,8 +145,6 @@ class Worker:
                 await self.deliver_due()
             except Exception:
                 log.exception("file d'envoi : erreur, nouvel essai dans %s s", poll_seconds)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
         log.info("file d'envoi : travailleur %s arrêté", self.worker_id)
