@@ -117,7 +117,11 @@ async def _fan_out(
             channel="sms",
             kind=kind,
             dedupe_key=f"{kind}:{key}:sms",
-            payload={"to": booking.phone, "text": sms_text(kind, facts)},
+            payload={
+                "to": booking.phone,
+                "text": sms_text(kind, facts),
+                "date": now.isoformat(),
+            },
             now=now,
             booking_id=booking.id,
         )
