@@ -130,7 +130,6 @@ def compose_email(
         message["Reply-To"] = _address(facts.commune, reply_to)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = msgid
-    message["Content-Language"] = "fr"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_TEXT.get_template("booking.txt").render(context), cte="quoted-printable")
     message.add_alternative(
@@ -146,4 +145,6 @@ def compose_email(
         message.add_attachment(
             calendar, maintype="application", subtype="ics", filename=ATTACHMENT_NAME
         )
+    # Set last: turning the message into a multipart moves Content-* headers to its parts.
+    message["Content-Language"] = "fr"
     return message

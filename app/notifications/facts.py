@@ -55,7 +55,7 @@ class BookingFacts:
     type_title: str
     site_name: str
     address: str
-    day: str  # "Lundi 7 décembre 2026"
+    day: str  # "lundi 7 décembre 2026"
     start_time: str  # "10 h 30"
     end_time: str
     start_local: datetime
@@ -89,7 +89,7 @@ def booking_facts(scene: BookingScene, settings: Settings) -> BookingFacts:
         type_title=one_line(scene.appointment_type.title),
         site_name=one_line(site.name),
         address=one_line(site.address),
-        day=long_date(start).capitalize(),
+        day=long_date(start),
         start_time=clock(start),
         end_time=clock(end),
         start_local=start,
