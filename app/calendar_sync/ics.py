@@ -67,8 +67,8 @@ def _event(
         stamp=now,
         start=booking.start.astimezone(tz),
         end=booking.end.astimezone(tz),
-        summary=f"{appointment_type.title} — {commune.name}",
-        location=f"{site.name}, {site.address}" if site.address else site.name,
+        summary=_one_line(f"{appointment_type.title} — {commune.name}"),
+        location=_one_line(f"{site.name}, {site.address}" if site.address else site.name),
         description=_description(booking, appointment_type),
     )
     event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")

@@ -17,6 +17,7 @@ nor any header can be broken by a form field.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -96,11 +97,23 @@ def message_id(dedupe_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
-def _address(display_name: str, email: str) -> Address:
+# RFC 5322 "specials": a display name keeps none of them. Python's header folding drops the
+# quotes around a long display name, and a receiver would then read "a, b@x" as two
+# addresses; without specials there is nothing to misread. The name is only cosmetic.
+SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+MAX_DISPLAY_NAME = 60
+
+
+def display_name(name: str) -> str:
+    cleaned = " ".join(SPECIALS.sub(" ", one_line(name)).split())
+    return cleaned[:MAX_DISPLAY_NAME].rstrip()
+
+
+def _address(name: str, email: str) -> Address:
     _, addr_spec = parseaddr(email)
     if not addr_spec or "@" not in addr_spec:
         raise ValueError("unusable e-mail address")
-    return Address(display_name=one_line(display_name), addr_spec=addr_spec)
+    return Address(display_name=display_name(name), addr_spec=addr_spec)
 
 
 def compose_email(
