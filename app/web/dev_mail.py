@@ -14,8 +14,8 @@ from typing import Any
 
 import nh3
 from litestar import Controller, Request, get
-from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 from markupsafe import Markup, escape
 

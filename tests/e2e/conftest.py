@@ -103,6 +103,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PORT": str(port),
         "CRENEAU_PUBLIC_URL": base_url,
         "CRENEAU_DEMO": "true",
+        "CRENEAU_DEBUG": "true",  # the development mailbox, as with `make run`
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)  # always the embedded SQLite of the fresh folder
