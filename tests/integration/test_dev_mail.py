@@ -3,17 +3,21 @@ links clickable, the message's HTML shown only after sanitising."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import update
 
 from app.asgi import create_app
+from app.db.models import Commune
+from app.db.session import Database
 from tests.conftest import FIXED_NOW
 from tests.integration.flow import CONTACT
 from tests.integration.helpers import walk_to
-from tests.integration.mail_helpers import deliver
+from tests.integration.mail_helpers import deliver, run
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
@@ -63,3 +67,19 @@ def test_a_newcomer_reads_the_confirmation_and_its_links(citizen, settings):
 def test_unknown_or_forged_message_names_are_not_found(citizen):
     for ident in ("0" * 32, "..%2Fsecret_key", "secret_key", "A" * 32):
         assert citizen.get(f"/_dev/mail/{ident}").status_code == 404
+
+
+def test_sms_are_shown_next_to_the_emails(citizen, settings):
+    async def subscribe(db: Database) -> None:
+        async with db.write() as session:
+            await session.execute(update(Commune).values(sms_enabled=True))
+
+    asyncio.run(run(subscribe)(settings.database_url))
+    walk_to(citizen, 7)
+    deliver(settings, FIXED_NOW)
+    listing = citizen.get("/_dev/mail").text
+    assert "<td>SMS</td>" in listing and "<td>E-mail</td>" in listing
+    (sms_ident,) = re.findall(r'href="/_dev/mail/([0-9a-f]{32})">SMS</a>', listing)
+    page = citizen.get(f"/_dev/mail/{sms_ident}")
+    assert "SMS à +33612345678" in page.text
+    assert "Mairie de Val-de-Lys : RDV confirme le 30/11/2026 a 10h00" in page.text

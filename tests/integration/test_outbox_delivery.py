@@ -31,7 +31,12 @@ def smtp():
 
 
 def enqueue_emails(
-    settings, count: int, *, to: str = "citoyen@example.org", prefix: str = "message"
+    settings,
+    count: int,
+    *,
+    to: str = "citoyen@example.org",
+    prefix: str = "message",
+    now=FIXED_NOW,
 ) -> None:
     async def go(db: Database) -> None:
         async with db.write() as session:
@@ -48,7 +53,7 @@ def enqueue_emails(
                     kind="test",
                     dedupe_key=f"test:{prefix}:{n}",
                     payload={"to": to, "message": message.as_string()},
-                    now=FIXED_NOW,
+                    now=now,
                 )
 
     asyncio.run(run(go)(settings.database_url))
