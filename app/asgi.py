@@ -18,6 +18,7 @@ from app.booking.drafts import DraftStore
 from app.db.session import Database
 from app.demo import load_demo
 from app.settings import PROJECT_ROOT, Settings
+from app.web.citizen.changes import ChangesController
 from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
 from app.web.errors import http_exception_handler, unexpected_exception_handler
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             health,
             EarlyStepsController,
             FinalStepsController,
+            ChangesController,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         on_startup=[on_startup],
