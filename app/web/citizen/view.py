@@ -22,12 +22,15 @@ async def step_context(
     # A finished modification is only recalled on its confirmation page.
     in_progress = draft is not None and (draft.booking_id is None or number == wizard.TOTAL)
     modifies = draft.state.get(MODIFIES) if in_progress else None
+    title = current.title
+    if modifies and number == wizard.TOTAL:
+        title = "Rendez-vous modifié"
     return {
         "commune": commune,
         "step": current,
         "steps": wizard.STEPS,
         "total": wizard.TOTAL,
-        "page_title": f"{current.title} — étape {number} sur {wizard.TOTAL}",
+        "page_title": f"{title} — étape {number} sur {wizard.TOTAL}",
         # The booking this draft modifies: its reference and its start (in the site's zone).
         "modification": {
             "reference": modifies["reference"],
