@@ -29,6 +29,7 @@ from app.booking.planning import build_query
 from app.booking.service import Confirmed, DraftUnusable, SlotTaken, appointment_length
 from app.db.models import AppointmentType, Booking, Desk, Draft
 from app.db.session import Database
+from app.notifications.events import booking_cancelled, booking_moved
 from app.settings import Settings
 
 MODIFIES = "modifies"
@@ -103,18 +104,6 @@ async def _locked_booking(session: AsyncSession, booking_id: int) -> Booking | N
     ).scalar()
 
 
-async def _announce_moved(
-    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
-) -> None:
-    """The new email (METHOD:REQUEST) is queued in this same transaction."""
-
-
-async def _announce_cancelled(
-    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
-) -> None:
-    """The cancellation email (METHOD:CANCEL) is queued in this same transaction."""
-
-
 async def move(
     db: Database, draft_id: int, now: datetime, *, settings: Settings, keep_draft_until: datetime
 ) -> MoveResult:
@@ -172,7 +161,7 @@ async def move(
         booking.extra = contact.get("extra", {})
         booking.sequence += 1
         await session.flush()
-        await _announce_moved(session, booking, now, settings)
+        await booking_moved(session, booking, now, settings)  # e-mail METHOD:REQUEST
         draft.booking_id = booking.id
         draft.data = {MODIFIES: modifies}
         draft.expires_at = keep_draft_until
@@ -194,5 +183,5 @@ async def cancel(
         booking.status = "cancelled"
         booking.sequence += 1
         await session.flush()
-        await _announce_cancelled(session, booking, now, settings)
+        await booking_cancelled(session, booking, now, settings)  # e-mail METHOD:CANCEL
         return Cancelled(booking.id)

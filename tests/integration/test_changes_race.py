@@ -23,7 +23,7 @@ SLOTS = [f"2026-12-01T{hour}:00+01:00" for hour in ("10:00", "10:30", "11:00", "
 LATER = FIXED_NOW + timedelta(hours=1)
 
 
-async def _book(db: Database, store: DraftStore, n: int, slot: str):
+async def _book(db: Database, store: DraftStore, n: int, slot: str, settings):
     async with db.read() as session:
         ccas = (
             await session.execute(
@@ -32,7 +32,12 @@ async def _book(db: Database, store: DraftStore, n: int, slot: str):
         ).scalar_one()
     _, draft = await store.create({**_state(ccas, n), "slot_start": slot}, FIXED_NOW)
     result = await confirm(
-        db, draft.id, FIXED_NOW, uid_domain="test.invalid", keep_draft_until=LATER
+        db,
+        draft.id,
+        FIXED_NOW,
+        uid_domain="test.invalid",
+        keep_draft_until=LATER,
+        settings=settings,
     )
     assert isinstance(result, Confirmed)
     return await changes.find_booking(db, result.booking_id)
@@ -63,7 +68,7 @@ def _move(db, draft_id, settings):
 
 def test_ten_tabs_moving_one_booking_move_it_once(database_url, settings):
     async def scenario(db, store):
-        booking = await _book(db, store, 0, SLOTS[0])
+        booking = await _book(db, store, 0, SLOTS[0], settings)
         drafts = [await _modification(store, booking, SLOTS[1 + n % 3]) for n in range(10)]
         results = await asyncio.gather(*(_move(db, d, settings) for d in drafts))
         return results, await changes.find_booking(db, booking.id)
@@ -80,7 +85,7 @@ def test_a_move_and_a_cancel_at_once_one_wins_cleanly(database_url, settings):
     async def scenario(db, store):
         outcomes = []
         for round_ in range(4):
-            booking = await _book(db, store, round_, SLOTS[round_])
+            booking = await _book(db, store, round_, SLOTS[round_], settings)
             draft_id = await _modification(store, booking, SLOTS[(round_ + 1) % 4])
             claim = LinkClaim(booking.id, booking.sequence, "cancel")
             moved, cancelled = await asyncio.gather(
@@ -108,7 +113,7 @@ def test_a_move_and_a_cancel_at_once_one_wins_cleanly(database_url, settings):
 
 def test_a_repeated_cancel_cancels_once(database_url, settings):
     async def scenario(db, store):
-        booking = await _book(db, store, 0, SLOTS[0])
+        booking = await _book(db, store, 0, SLOTS[0], settings)
         claim = LinkClaim(booking.id, booking.sequence, "cancel")
         results = await asyncio.gather(
             *(changes.cancel(db, claim, FIXED_NOW, settings=settings) for _ in range(8))
@@ -123,8 +128,8 @@ def test_a_repeated_cancel_cancels_once(database_url, settings):
 
 def test_two_bookings_moving_to_the_last_place_only_one_gets_it(database_url, settings):
     async def scenario(db, store):
-        first = await _book(db, store, 0, SLOTS[0])
-        second = await _book(db, store, 1, SLOTS[1])
+        first = await _book(db, store, 0, SLOTS[0], settings)
+        second = await _book(db, store, 1, SLOTS[1], settings)
         drafts = [
             await _modification(store, booking, SLOTS[2])
             for booking in (first, second)

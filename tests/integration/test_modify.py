@@ -274,3 +274,15 @@ def test_keeping_the_slot_and_changing_only_the_contact_moves_in_place(citizen, 
     assert (moved.start, moved.desk_id) == (booking.start, booking.desk_id)
     assert moved.email == "nouvelle.adresse@example.org"
     assert moved.sequence == 1
+
+
+def test_a_modification_confirmed_once_the_appointment_began_is_refused(citizen, settings, clock):
+    booking = book_one(citizen, settings)
+    start_modifying(citizen, settings, booking)
+    later_slot = slot_values(citizen.get(PATHS[5]).text)[-1]
+    citizen.submit(PATHS[5], {"creneau": later_slot})
+    clock.now = booking.start + timedelta(minutes=5)
+    refused = citizen.submit(PATHS[6], {})
+    assert refused.status_code == 410
+    assert "Rendez-vous passé" in visible(refused)
+    assert snapshot(the_booking(settings, booking.id)) == snapshot(booking)

@@ -196,6 +196,7 @@ class FinalStepsController(Controller):
                 ctx.now,
                 uid_domain=ctx.settings.uid_domain,
                 keep_draft_until=ctx.now + ctx.drafts.lifetime,
+                settings=ctx.settings,
             )
         if isinstance(result, ChangeRefused):
             return refused_modification(current)
