@@ -254,3 +254,19 @@ def test_modify_then_cancel_without_javascript_on_a_phone(open_page, mairie) -> 
     expect(page.locator("h1")).to_have_text("Rendez-vous déjà annulé")
     citizen.audit("modifier-annule")
     watch.assert_clean()
+
+
+def test_the_server_log_holds_no_link_token(open_page, mairie) -> None:
+    """The access log shows the links' pages, never the tokens that open them."""
+    citizen = Citizen(open_page(js=False, viewport=DESKTOP), "journal")
+    reference = book(citizen)
+    link = mairie.emailed_link(reference, "cancel", emails=1)
+    citizen.open(link)
+    token = link.rsplit("/", 1)[1]
+    log = (mairie.data_dir / "server.log").read_text(errors="replace")
+    deadline = time.monotonic() + MAIL_TIMEOUT
+    while "/rendez-vous/annuler/[jeton]" not in log and time.monotonic() < deadline:
+        time.sleep(0.2)
+        log = (mairie.data_dir / "server.log").read_text(errors="replace")
+    assert "GET /rendez-vous/annuler/[jeton] HTTP/1.1" in log
+    assert token not in log
