@@ -20,6 +20,8 @@ from app.db.session import Database
 from app.demo import load_demo
 from app.outbox.setup import build_worker
 from app.settings import PROJECT_ROOT, Settings
+from app.web import log_privacy
+from app.web.citizen.changes import ChangesController
 from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
 from app.web.dev_mail import DevMailController
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
     db = Database(settings.database_url)
 
     async def on_startup(app: Litestar) -> None:
+        log_privacy.install()  # after the server has configured its loggers
         app.state.settings = settings
         app.state.db = db
         app.state.clock = clock
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             health,
             EarlyStepsController,
             FinalStepsController,
+            ChangesController,
             *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],

@@ -60,8 +60,12 @@ def _serializer(secret_key: str, purpose: Purpose) -> URLSafeSerializer:
     )
 
 
+def token_for(secret_key: str, booking_id: int, sequence: int, purpose: Purpose) -> str:
+    return str(_serializer(secret_key, purpose).dumps([booking_id, sequence]))
+
+
 def make_token(secret_key: str, booking: LinkedBooking, purpose: Purpose) -> str:
-    return str(_serializer(secret_key, purpose).dumps([booking.id, booking.sequence]))
+    return token_for(secret_key, booking.id, booking.sequence, purpose)
 
 
 def modify_path(secret_key: str, booking: LinkedBooking) -> str:

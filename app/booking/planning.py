@@ -67,7 +67,10 @@ async def build_query(
     now: datetime,
     first_day: date,
     last_day: date,
+    *,
+    ignore_booking_id: int | None = None,
 ) -> AvailabilityQuery:
+    """`ignore_booking_id`: a booking being modified, which must not count against itself."""
     site = appointment_type.site
     tz = ZoneInfo(site.timezone)
     desk_ids = tuple(desk.id for desk in appointment_type.desks)
@@ -110,6 +113,7 @@ async def build_query(
                 Booking.status.in_(ACTIVE_STATUSES),
                 Booking.end > span_start,
                 Booking.start < span_end,
+                *([Booking.id != ignore_booking_id] if ignore_booking_id else []),
             )
         )
     ).all()
@@ -150,11 +154,18 @@ async def build_query(
 
 
 async def window_query(
-    session: AsyncSession, appointment_type: AppointmentType, people: int, now: datetime
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    people: int,
+    now: datetime,
+    *,
+    ignore_booking_id: int | None = None,
 ) -> AvailabilityQuery:
     """Everything the engine needs for the whole booking window, loaded once."""
     first, last = booking_window(appointment_type, now)
-    return await build_query(session, appointment_type, people, now, first, last)
+    return await build_query(
+        session, appointment_type, people, now, first, last, ignore_booking_id=ignore_booking_id
+    )
 
 
 def week_slots(window: AvailabilityQuery, monday: date) -> list[Slot]:

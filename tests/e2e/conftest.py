@@ -90,10 +90,16 @@ def _log_tail(path: Path, lines: int = 40) -> str:
 
 
 @pytest.fixture(scope="package")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's data folder: its SQLite database and its secret key."""
+    return tmp_path_factory.mktemp("creneau-e2e")
+
+
+@pytest.fixture(scope="package")
+def server_url(server_data_dir: Path) -> Iterator[str]:
     """`creneau serve` on a free port of 127.0.0.1, with a fresh data folder (demo commune)."""
     _require_chromium()  # no browser: do not even start the server
-    data_dir = tmp_path_factory.mktemp("creneau-e2e")
+    data_dir = server_data_dir
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {

@@ -14,9 +14,11 @@ from litestar.response import Redirect, Response
 from app.booking import wizard
 from app.booking.availability import first_free_slot, slot_fits
 from app.booking.catalogue import current_commune
+from app.booking.changes import ChangeRefused, modified_booking_id, move
 from app.booking.planning import build_query, week_slots, window_query
 from app.booking.service import Confirmed, SlotTaken, confirm, load_booking
 from app.calendar_sync.ics import booking_calendar
+from app.web.citizen.changes import refused_modification
 from app.web.citizen.forms import read_form
 from app.web.citizen.session import Visit, restart, see_other, state_version, visit
 from app.web.citizen.view import step_context
@@ -83,7 +85,13 @@ class FinalStepsController(Controller):
         day = start.astimezone(tz).date()
         async with request.app.state.db.read() as session:
             query = await build_query(
-                session, chosen, current.state["people"], current.ctx.now, day, day
+                session,
+                chosen,
+                current.state["people"],
+                current.ctx.now,
+                day,
+                day,
+                ignore_booking_id=modified_booking_id(current.state),
             )
         if not slot_fits(query, start):
             return await self._slot_page(
@@ -109,7 +117,9 @@ class FinalStepsController(Controller):
         tz = ZoneInfo(chosen.site.timezone)
         selected = _parse_instant(current.state.get("slot_start", ""))
         async with request.app.state.db.read() as session:
-            window = await window_query(session, chosen, people, now)
+            window = await window_query(
+                session, chosen, people, now, ignore_booking_id=modified_booking_id(current.state)
+            )
         first_day, last_day = window.first_day, window.last_day
         earliest = first_free_slot(window)
         if week is None:
@@ -171,14 +181,25 @@ class FinalStepsController(Controller):
         if shown_version and shown_version != state_version(current.state):
             return await current.advance({**current.state, "notice": ANSWERS_CHANGED})
         ctx = current.ctx
-        result = await confirm(
-            request.app.state.db,
-            current.draft.id,
-            ctx.now,
-            uid_domain=ctx.settings.uid_domain,
-            keep_draft_until=ctx.now + ctx.drafts.lifetime,
-            settings=ctx.settings,
-        )
+        if modified_booking_id(current.state):
+            result = await move(
+                request.app.state.db,
+                current.draft.id,
+                ctx.now,
+                settings=ctx.settings,
+                keep_draft_until=ctx.now + ctx.drafts.lifetime,
+            )
+        else:
+            result = await confirm(
+                request.app.state.db,
+                current.draft.id,
+                ctx.now,
+                uid_domain=ctx.settings.uid_domain,
+                keep_draft_until=ctx.now + ctx.drafts.lifetime,
+                settings=ctx.settings,
+            )
+        if isinstance(result, ChangeRefused):
+            return refused_modification(current)
         if isinstance(result, Confirmed):
             return see_other(wizard.step(7).path, current.cookie)
         if isinstance(result, SlotTaken):
