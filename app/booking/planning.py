@@ -73,10 +73,12 @@ async def build_query(
     *,
     draft_id: int | None = None,
     for_staff: bool = False,
+    ignore_booking_id: int | None = None,
 ) -> AvailabilityQuery:
     """What the engine needs to answer for these local days. The live holds of other
     drafts count as occupations (the hold of `draft_id`, the asker's own, does not), and so
-    do cancelled bookings whose type's cool-down has not run out."""
+    do cancelled bookings whose type's cool-down has not run out. `ignore_booking_id`: a
+    booking being modified, which must not count against itself."""
     site = appointment_type.site
     tz = ZoneInfo(site.timezone)
     desk_ids = tuple(desk.id for desk in appointment_type.desks)
@@ -124,6 +126,7 @@ async def build_query(
                 Booking.status.in_(ACTIVE_STATUSES),
                 Booking.end > span_start,
                 Booking.start < span_end,
+                *([Booking.id != ignore_booking_id] if ignore_booking_id else []),
             )
         )
     ).all()
@@ -217,10 +220,20 @@ async def window_query(
     now: datetime,
     *,
     draft_id: int | None = None,
+    ignore_booking_id: int | None = None,
 ) -> AvailabilityQuery:
     """Everything the engine needs for the whole booking window, loaded once."""
     first, last = booking_window(appointment_type, now)
-    return await build_query(session, appointment_type, people, now, first, last, draft_id=draft_id)
+    return await build_query(
+        session,
+        appointment_type,
+        people,
+        now,
+        first,
+        last,
+        draft_id=draft_id,
+        ignore_booking_id=ignore_booking_id,
+    )
 
 
 def week_slots(window: AvailabilityQuery, monday: date) -> list[Slot]:

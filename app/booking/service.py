@@ -27,6 +27,8 @@ from app.booking.planning import build_query
 from app.booking.references import new_reference, new_uid
 from app.db.models import AppointmentType, Booking, Desk, Draft, SlotHold
 from app.db.session import Database
+from app.notifications.events import booking_confirmed
+from app.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,13 @@ def appointment_length(slot_minutes: int, people: int, duration_per_person: bool
     return timedelta(minutes=slot_minutes * (people if duration_per_person else 1))
 
 
-async def _lock_draft(session: AsyncSession, draft_id: int) -> Draft | None:
+async def lock_draft(session: AsyncSession, draft_id: int) -> Draft | None:
     return (
         await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
     ).scalar()
 
 
-async def _lock_desks(session: AsyncSession, appointment_type: AppointmentType) -> None:
+async def lock_desks(session: AsyncSession, appointment_type: AppointmentType) -> None:
     """Every desk serving the type, in id order (the same order for everyone: no deadlock)."""
     desk_ids = [desk.id for desk in appointment_type.desks]
     await session.execute(
@@ -75,22 +77,50 @@ async def _lock_desks(session: AsyncSession, appointment_type: AppointmentType) 
     )
 
 
-async def _fitting_desks(
+async def fitting_desks(
     session: AsyncSession,
     appointment_type: AppointmentType,
     people: int,
     start: datetime,
     now: datetime,
     draft_id: int,
+    ignore_booking_id: int | None = None,
 ) -> tuple[int, ...]:
+    """The desks on which the draft's people fit at `start`, its own hold and the booking
+    it modifies (if any) not counting against it."""
     day = start.astimezone(ZoneInfo(appointment_type.site.timezone)).date()
-    query = await build_query(session, appointment_type, people, now, day, day, draft_id=draft_id)
+    query = await build_query(
+        session,
+        appointment_type,
+        people,
+        now,
+        day,
+        day,
+        draft_id=draft_id,
+        ignore_booking_id=ignore_booking_id,
+    )
     return slot_fits(query, start)
 
 
-def _taken(appointment_type: AppointmentType, start: datetime, now: datetime) -> SlotTaken:
+def slot_taken(appointment_type: AppointmentType, start: datetime, now: datetime) -> SlotTaken:
     earliest_start = now + timedelta(minutes=appointment_type.min_delay_minutes)
     return SlotTaken(too_late=start < earliest_start)
+
+
+async def take_over_hold(
+    session: AsyncSession, draft_id: int, start: datetime, fitting: tuple[int, ...]
+) -> int:
+    """The desk to book: the one the draft's hold kept, if it still fits, else the first that
+    fits. The hold is released either way (the booking now takes its place)."""
+    own_hold = (
+        await session.execute(select(SlotHold).where(SlotHold.draft_id == draft_id))
+    ).scalar()
+    desk_id = fitting[0]
+    if own_hold is not None:
+        if own_hold.start == start and own_hold.desk_id in fitting:
+            desk_id = own_hold.desk_id
+        await session.delete(own_hold)
+    return desk_id
 
 
 async def hold(
@@ -100,11 +130,12 @@ async def hold(
     now: datetime,
     *,
     keep_draft_until: datetime,
+    ignore_booking_id: int | None = None,
 ) -> HoldResult:
     """Holds `state["slot_start"]` for the draft (its previous hold, if any, is released)
     and saves `state` with the hold's end as `hold_until`, in one transaction."""
     async with db.write() as session:
-        draft = await _lock_draft(session, draft_id)
+        draft = await lock_draft(session, draft_id)
         if draft is None or draft.booking_id is not None:
             return DraftUnusable()
         appointment_type = await get_type(session, state.get("type_id"))
@@ -112,11 +143,13 @@ async def hold(
             return DraftUnusable()
         start = datetime.fromisoformat(state["slot_start"])
         people = int(state["people"])
-        await _lock_desks(session, appointment_type)
+        await lock_desks(session, appointment_type)
         await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
-        fitting = await _fitting_desks(session, appointment_type, people, start, now, draft_id)
+        fitting = await fitting_desks(
+            session, appointment_type, people, start, now, draft_id, ignore_booking_id
+        )
         if not fitting:
-            return _taken(appointment_type, start, now)
+            return slot_taken(appointment_type, start, now)
         until = now + timedelta(minutes=appointment_type.hold_minutes)
         session.add(
             SlotHold(
@@ -138,13 +171,19 @@ async def hold(
 
 
 async def confirm(
-    db: Database, draft_id: int, now: datetime, *, uid_domain: str, keep_draft_until: datetime
+    db: Database,
+    draft_id: int,
+    now: datetime,
+    *,
+    uid_domain: str,
+    keep_draft_until: datetime,
+    settings: Settings,
 ) -> ConfirmResult:
     """Books the draft's slot (taking over its hold), or says why not. The confirmed draft
     keeps only its link to the booking (the contact details now live in the booking alone)
     until `keep_draft_until`, so that the confirmation page can still be reloaded."""
     async with db.write() as session:
-        draft = await _lock_draft(session, draft_id)
+        draft = await lock_draft(session, draft_id)
         if draft is None:
             return DraftUnusable()
         if draft.booking_id is not None:
@@ -158,23 +197,16 @@ async def confirm(
         people = int(state["people"])
         start = datetime.fromisoformat(state["slot_start"])
 
-        await _lock_desks(session, appointment_type)
+        await lock_desks(session, appointment_type)
         limit = await citizen_limit(
             session, appointment_type, contact["email"], contact["phone"], now
         )
         if limit is not None:
             return limit
-        fitting = await _fitting_desks(session, appointment_type, people, start, now, draft.id)
+        fitting = await fitting_desks(session, appointment_type, people, start, now, draft.id)
         if not fitting:
-            return _taken(appointment_type, start, now)
-        own_hold = (
-            await session.execute(select(SlotHold).where(SlotHold.draft_id == draft.id))
-        ).scalar()
-        desk_id = fitting[0]
-        if own_hold is not None:
-            if own_hold.start == start and own_hold.desk_id in fitting:
-                desk_id = own_hold.desk_id  # the hold becomes the booking
-            await session.delete(own_hold)
+            return slot_taken(appointment_type, start, now)
+        desk_id = await take_over_hold(session, draft.id, start, fitting)
 
         booking = Booking(
             reference=new_reference(),
@@ -199,6 +231,7 @@ async def confirm(
         )
         session.add(booking)
         await session.flush()
+        await booking_confirmed(session, booking, now, settings)
         draft.booking_id = booking.id
         draft.data = {}
         draft.expires_at = keep_draft_until

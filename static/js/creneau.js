@@ -4,6 +4,7 @@
 // - the persistent live region announces the step to screen readers;
 // - a link marked `data-focus="some-id"` (the weeks of the planning) keeps the citizen
 //   where they were: focus goes to that element of the new content, which is announced;
+// - the banner of a cancel link becomes a modal dialog;
 // - when a request fails without an answer to show (network down, time-out, a form that
 //   expired), a banner says so above the form, which keeps what was typed.
 (function () {
@@ -63,6 +64,22 @@
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.xhr && event.detail.xhr.status === 403) showProblem(FORM_EXPIRED);
   });
+
+  // The banner of a cancel link arrives as an open, non-modal dialog (usable without
+  // JavaScript). Made modal here, the page behind becomes inert and focus stays in it;
+  // Escape means "keep my appointment", like the button that has the focus.
+  function cancellationAsModal() {
+    var dialog = document.getElementById("annulation");
+    if (!dialog || !dialog.open || typeof dialog.showModal !== "function") return;
+    dialog.close();
+    dialog.showModal();
+    dialog.addEventListener("cancel", function (event) {
+      event.preventDefault();
+      var keep = dialog.querySelector("[data-garder]");
+      if (keep) keep.click();
+    });
+  }
+  cancellationAsModal();
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var step = document.getElementById("etape");

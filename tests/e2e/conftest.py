@@ -64,11 +64,18 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="package")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's data folder: its SQLite database and its secret key."""
+    return tmp_path_factory.mktemp("creneau-e2e")
+
+
+@pytest.fixture(scope="package")
+def server_url(server_data_dir: Path) -> Iterator[str]:
     """`creneau serve` on a free port of 127.0.0.1, with a fresh data folder (demo commune)."""
     _require_chromium()  # no browser: do not even start the server
     try:
-        with running_server(tmp_path_factory.mktemp("creneau-e2e")) as base_url:
+        # CRENEAU_DEBUG: the development mailbox, as with `make run`.
+        with running_server(server_data_dir, CRENEAU_DEBUG="true") as base_url:
             yield base_url
     except ServerFailed as failure:
         pytest.fail(str(failure), pytrace=False)

@@ -1,4 +1,5 @@
-"""Random interleavings of holds, confirmations, cancellations, hold expiry and rule changes,
+"""Random interleavings of holds, confirmations, modifications, cancellations, hold expiry
+and rule changes,
 against the real database (SQLite, or PostgreSQL with TEST_DATABASE_URL): after every step,
 no booking was ever accepted beyond its slot's capacity and no desk is booked twice at once.
 
@@ -26,7 +27,16 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import delete, select, update
 
+from app.booking.changes import (
+    Cancelled,
+    ChangeRefused,
+    cancel,
+    find_booking,
+    modification_state,
+    move,
+)
 from app.booking.drafts import DraftStore
+from app.booking.links import LinkClaim
 from app.booking.service import Confirmed, DraftUnusable, Held, SlotTaken, confirm, hold
 from app.db.models import (
     AppointmentType,
@@ -38,6 +48,7 @@ from app.db.models import (
     Site,
 )
 from app.db.session import Database
+from app.settings import Settings
 
 START = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Monday 07:00 in Paris
 DAYS = (date(2026, 12, 2), date(2026, 12, 3))  # Wednesday and Thursday
@@ -67,8 +78,15 @@ class BookingMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.db = Database(DATABASE_URL[0])
         self.store = DraftStore(self.db, timedelta(hours=1))
+        self.settings = Settings(
+            data_dir=SETTINGS_DIR[0],
+            database_url=DATABASE_URL[0],
+            secret_key="test-secret-key-not-for-production-0123456789",
+        )
         self.now = START
-        self.capacity_of: dict[int, int] = {}  # booking id -> capacity when it was accepted
+        # booking id -> (when it was last accepted, the places of its type then)
+        self.accepted: dict[int, tuple[int, int]] = {}
+        self.acceptances = 0
         self.world: World | None = None
 
     def run(self, coroutine):
@@ -162,23 +180,62 @@ class BookingMachine(RuleBasedStateMachine):
                 self.now,
                 uid_domain="essai.invalid",
                 keep_draft_until=self.now + timedelta(hours=1),
+                settings=self.settings,
             )
         )
         assert isinstance(result, Confirmed | SlotTaken | DraftUnusable), result
         if isinstance(result, Confirmed):
-            self.capacity_of.setdefault(result.booking_id, capacity)
+            self._accepted(result.booking_id, capacity)
             return result.booking_id
-        return 0  # nothing booked: a later cancel of it does nothing
+        return 0  # nothing booked: a later change of it does nothing
+
+    @rule(
+        booking_id=bookings,
+        people=st.integers(1, 3),
+        start=st.sampled_from(CANDIDATES),
+        keep_hold=st.booleans(),
+    )
+    def modify_a_booking(self, booking_id: int, people: int, start: datetime, keep_hold: bool):
+        """The citizen opens the modify link, chooses another slot (held), and confirms."""
+        booking = self.run(find_booking(self.db, booking_id)) if booking_id else None
+        if booking is None or booking.status != "confirmed":
+            return
+        state = {**modification_state(booking), "people": people, "slot_start": start.isoformat()}
+        _, draft = self.run(self.store.create(state, self.now))
+        if keep_hold:
+            held = self.run(
+                hold(
+                    self.db,
+                    draft.id,
+                    state,
+                    self.now,
+                    keep_draft_until=self.now + timedelta(hours=1),
+                    ignore_booking_id=booking.id,
+                )
+            )
+            assert isinstance(held, Held | SlotTaken), held
+        capacity = self.run(self._capacity(self.world.places_type))
+        result = self.run(
+            move(
+                self.db,
+                draft.id,
+                self.now,
+                settings=self.settings,
+                keep_draft_until=self.now + timedelta(hours=1),
+            )
+        )
+        assert isinstance(result, Confirmed | SlotTaken | ChangeRefused), result
+        if isinstance(result, Confirmed):
+            self._accepted(booking_id, capacity)
 
     @rule(booking_id=consumes(bookings))
     def cancel_a_booking(self, booking_id: int):
-        self.run(
-            self._execute(
-                update(Booking)
-                .where(Booking.id == booking_id)
-                .values(status="cancelled", cancelled_at=self.now, sequence=Booking.sequence + 1)
-            )
-        )
+        booking = self.run(find_booking(self.db, booking_id)) if booking_id else None
+        if booking is None:
+            return
+        claim = LinkClaim(booking.id, booking.sequence, "cancel")
+        result = self.run(cancel(self.db, claim, self.now, settings=self.settings))
+        assert isinstance(result, Cancelled), result
 
     @rule(minutes=st.sampled_from([1, 5, 11]))
     def time_passes(self, minutes: int):
@@ -236,20 +293,25 @@ class BookingMachine(RuleBasedStateMachine):
                 )
         places = [b for b in rows if b.type_id == self.world.places_type]
         for booking in places:
+            accepted_at, capacity = self.accepted[booking.id]
             # Everyone already there when this booking was accepted, this booking included.
             present = sum(
                 other.people
                 for other in places
-                if other.id <= booking.id
+                if self.accepted[other.id][0] <= accepted_at
                 and other.desk_id == booking.desk_id
                 and other.start < booking.end
                 and booking.start < other.end
             )
-            assert present <= self.capacity_of[booking.id], (
-                f"booking {booking.id}: {present} people for {self.capacity_of[booking.id]} places"
+            assert present <= capacity, (
+                f"booking {booking.id}: {present} people for {capacity} places"
             )
 
     # --- database helpers ---------------------------------------------------------------------
+
+    def _accepted(self, booking_id: int, capacity: int) -> None:
+        self.acceptances += 1
+        self.accepted[booking_id] = (self.acceptances, capacity)
 
     async def _execute(self, statement) -> None:
         async with self.db.write() as session:
@@ -284,10 +346,12 @@ class BookingMachine(RuleBasedStateMachine):
 
 
 DATABASE_URL: list[str] = []
+SETTINGS_DIR: list = []
 
 
-def test_random_interleavings_never_overbook(database_url):
+def test_random_interleavings_never_overbook(database_url, tmp_path):
     DATABASE_URL[:] = [database_url]
+    SETTINGS_DIR[:] = [tmp_path]
     run = settings(
         max_examples=25,
         stateful_step_count=30,

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Response
 from app.booking import wizard
 from app.booking.availability import first_free_slot
 from app.booking.catalogue import current_commune
+from app.booking.changes import ChangeRefused, modified_booking_id, move
 from app.booking.limits import LimitReached
 from app.booking.planning import week_slots, window_query
 from app.booking.service import (
@@ -25,6 +26,7 @@ from app.booking.service import (
     load_booking,
 )
 from app.calendar_sync.ics import booking_calendar
+from app.web.citizen.changes import refused_modification
 from app.web.citizen.forms import read_form
 from app.web.citizen.notices import limit_message
 from app.web.citizen.session import Visit, restart, see_other, state_version, visit
@@ -97,6 +99,7 @@ class FinalStepsController(Controller):
             {**current.state, "slot_start": start.isoformat()},
             ctx.now,
             keep_draft_until=ctx.now + ctx.drafts.lifetime,
+            ignore_booking_id=modified_booking_id(current.state),
         )
         if isinstance(result, DraftUnusable):
             return restart("expire")
@@ -124,7 +127,14 @@ class FinalStepsController(Controller):
         tz = ZoneInfo(chosen.site.timezone)
         selected = _parse_instant(current.state.get("slot_start", ""))
         async with request.app.state.db.read() as session:
-            window = await window_query(session, chosen, people, now, draft_id=current.draft.id)
+            window = await window_query(
+                session,
+                chosen,
+                people,
+                now,
+                draft_id=current.draft.id,
+                ignore_booking_id=modified_booking_id(current.state),
+            )
         first_day, last_day = window.first_day, window.last_day
         earliest = first_free_slot(window)
         if week is None:
@@ -190,13 +200,25 @@ class FinalStepsController(Controller):
         if shown_version and shown_version != state_version(current.state):
             return await current.advance({**current.state, "notice": ANSWERS_CHANGED})
         ctx = current.ctx
-        result = await confirm(
-            request.app.state.db,
-            current.draft.id,
-            ctx.now,
-            uid_domain=ctx.settings.uid_domain,
-            keep_draft_until=ctx.now + ctx.drafts.lifetime,
-        )
+        if modified_booking_id(current.state):
+            result = await move(
+                request.app.state.db,
+                current.draft.id,
+                ctx.now,
+                settings=ctx.settings,
+                keep_draft_until=ctx.now + ctx.drafts.lifetime,
+            )
+        else:
+            result = await confirm(
+                request.app.state.db,
+                current.draft.id,
+                ctx.now,
+                uid_domain=ctx.settings.uid_domain,
+                keep_draft_until=ctx.now + ctx.drafts.lifetime,
+                settings=ctx.settings,
+            )
+        if isinstance(result, ChangeRefused):
+            return refused_modification(current)
         if isinstance(result, Confirmed):
             return see_other(wizard.step(7).path, current.cookie)
         if isinstance(result, SlotTaken):

@@ -66,7 +66,9 @@ class CitizenContext:
 
 
 async def current_draft(request: Request[Any, Any, Any], ctx: CitizenContext) -> LoadedDraft | None:
-    return await ctx.drafts.load(request.cookies.get(DRAFT_COOKIE), ctx.now)
+    draft = await ctx.drafts.load(request.cookies.get(DRAFT_COOKIE), ctx.now)
+    request.state.draft = draft  # for the frame of the page (e.g. "you are modifying…")
+    return draft
 
 
 def state_version(state: dict[str, Any]) -> str:

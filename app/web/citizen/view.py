@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Request
 
 from app.booking import wizard
 from app.booking.catalogue import current_commune
+from app.booking.changes import MODIFIES
 
 
 async def step_context(
@@ -16,11 +18,25 @@ async def step_context(
     async with request.app.state.db.read() as session:
         commune = await current_commune(session)
     current = wizard.step(number)
+    draft = request.state.get("draft")
+    # A finished modification is only recalled on its confirmation page.
+    in_progress = draft is not None and (draft.booking_id is None or number == wizard.TOTAL)
+    modifies = draft.state.get(MODIFIES) if in_progress else None
+    title = current.title
+    if modifies and number == wizard.TOTAL:
+        title = "Rendez-vous modifié"
     return {
         "commune": commune,
         "step": current,
         "steps": wizard.STEPS,
         "total": wizard.TOTAL,
-        "page_title": f"{current.title} — étape {number} sur {wizard.TOTAL}",
+        "page_title": f"{title} — étape {number} sur {wizard.TOTAL}",
+        # The booking this draft modifies: its reference and its start (in the site's zone).
+        "modification": {
+            "reference": modifies["reference"],
+            "start": datetime.fromisoformat(modifies["start"]),
+        }
+        if modifies
+        else None,
         **extra,
     }
