@@ -52,6 +52,12 @@ class Settings:
     # Where citizens reach the service; empty until configured (then links cannot be built
     # from it, and calendar UIDs use a neutral domain).
     public_url: str = ""
+    # Calendar bridge: how often `creneau sync-calendars --loop` reads the calendars, how
+    # long one CalDAV request may take, and a CA bundle for servers signed by the
+    # commune's own authority (empty: the system's authorities).
+    calendar_sync_minutes: int = 10
+    caldav_timeout_seconds: float = 20.0
+    caldav_ca_bundle: str = ""
 
     @property
     def uid_domain(self) -> str:
@@ -83,4 +89,7 @@ class Settings:
             draft_lifetime_minutes=int(env.get("CRENEAU_DRAFT_MINUTES") or DEFAULT_DRAFT_MINUTES),
             load_demo=_bool(env.get("CRENEAU_DEMO"), True),
             public_url=env.get("CRENEAU_PUBLIC_URL", "").rstrip("/"),
+            calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),
+            caldav_timeout_seconds=float(env.get("CRENEAU_CALDAV_TIMEOUT") or 20),
+            caldav_ca_bundle=env.get("CRENEAU_CALDAV_CA_BUNDLE", ""),
         )

@@ -75,9 +75,9 @@ def test_outlook_free_time_is_not_busy_unless_everything_is():
 
 def test_google_recurrence_across_daylight_saving_stays_at_nine_local():
     assert spans(busy("google_standup_dst.ics")) == [
-        (paris(2027, 3, 22, 9), paris(2027, 3, 22, 9, 30)),
-        (paris(2027, 3, 29, 9), paris(2027, 3, 29, 9, 30)),
-        (paris(2027, 4, 5, 9), paris(2027, 4, 5, 9, 30)),
+        (paris(2027, 3, 23, 9), paris(2027, 3, 23, 9, 30)),
+        (paris(2027, 3, 30, 9), paris(2027, 3, 30, 9, 30)),
+        (paris(2027, 4, 6, 9), paris(2027, 4, 6, 9, 30)),
     ]
 
 
