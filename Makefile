@@ -25,9 +25,10 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-## Serves Créneau on http://$(HOST):$(PORT)/ with SQLite in ./data and the demo commune.
+## Serves Créneau on http://$(HOST):$(PORT)/ with SQLite in ./data, the demo commune and the
+## development mailbox (/_dev/mail: CRENEAU_DEBUG=1, messages written under ./data/mailbox).
 run: install
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/creneau serve
+	HOST=$(HOST) PORT=$(PORT) CRENEAU_DEBUG=$${CRENEAU_DEBUG:-1} $(BIN)/creneau serve
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +18,11 @@ from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
 from app.db.session import Database
 from app.demo import load_demo
+from app.outbox.setup import build_worker
 from app.settings import PROJECT_ROOT, Settings
 from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
+from app.web.dev_mail import DevMailController
 from app.web.errors import http_exception_handler, unexpected_exception_handler
 from app.web.formatting import FILTERS
 from app.web.headers import security_headers_middleware
@@ -64,8 +67,18 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             await load_demo(db, clock().date())
         async with db.read() as session:
             app.state.commune = await current_commune(session)
+        if settings.embedded_worker:
+            # The outbox worker of the embedded default; `creneau worker` can run beside it.
+            stop = asyncio.Event()
+            worker = build_worker(db, settings, clock)
+            app.state.worker_stop = stop
+            app.state.worker_task = asyncio.create_task(worker.run(stop))
 
-    async def on_shutdown(_app: Litestar) -> None:
+    async def on_shutdown(app: Litestar) -> None:
+        task = getattr(app.state, "worker_task", None)
+        if task is not None:
+            app.state.worker_stop.set()
+            await task
         await db.dispose()
 
     return Litestar(
@@ -74,6 +87,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             health,
             EarlyStepsController,
             FinalStepsController,
+            *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         on_startup=[on_startup],

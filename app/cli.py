@@ -1,4 +1,4 @@
-"""The `creneau` command: serve, migrate, demo."""
+"""The `creneau` command: serve, migrate, demo, worker, send-reminders, outbox."""
 
 from __future__ import annotations
 
@@ -61,6 +61,84 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    """The outbox worker as its own process, until SIGTERM or Ctrl-C."""
+    import signal
+    from datetime import UTC, datetime
+
+    from app.db.session import Database
+    from app.outbox.setup import build_worker
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await build_worker(db, settings, lambda: datetime.now(UTC)).run(stop)
+        finally:
+            await db.dispose()
+
+    _migrate(settings)
+    print("File d'envoi : travailleur démarré (Ctrl-C pour arrêter).", flush=True)
+    asyncio.run(run())
+    return 0
+
+
+def cmd_send_reminders(settings: Settings, _args: argparse.Namespace) -> int:
+    """Enqueues the reminders due now (a worker delivers them)."""
+    from datetime import UTC, datetime
+
+    from app.db.session import Database
+    from app.notifications.reminders import send_reminders
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            return await send_reminders(db, settings, datetime.now(UTC))
+        finally:
+            await db.dispose()
+
+    _migrate(settings)
+    count = asyncio.run(run())
+    print(f"Rappels mis en file d'envoi : {count}.")
+    return 0
+
+
+def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    """Lists the messages that failed for good, or puts one back in the queue."""
+    from datetime import UTC, datetime
+
+    from app.db.session import Database
+    from app.outbox import store
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            if args.retry is not None:
+                if await store.retry_failed(db, args.retry, datetime.now(UTC)):
+                    print(f"Message {args.retry} remis en file d'envoi.")
+                    return 0
+                print(f"Aucun message en échec n'a le numéro {args.retry}.", file=sys.stderr)
+                return 1
+            failed = await store.failed_messages(db)
+            if not failed:
+                print("Aucun message en échec.")
+            for message in failed:
+                print(
+                    f"{message.id}\t{message.created_at:%Y-%m-%d %H:%M}\t{message.channel}\t"
+                    f"{message.kind}\trendez-vous {message.booking_id}\t"
+                    f"{message.attempts} tentative(s)\t{message.last_error}"
+                )
+            return 0
+        finally:
+            await db.dispose()
+
+    _migrate(settings)
+    return asyncio.run(run())
+
+
 def cmd_healthcheck(settings: Settings, _args: argparse.Namespace) -> int:
     """Exit 0 when the local server answers /healthz (the container's HEALTHCHECK)."""
     import urllib.request
@@ -86,6 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="crée la commune de démonstration").set_defaults(
         handler=cmd_demo
     )
+    commands.add_parser("worker", help="délivre la file d'envoi (e-mails, SMS)").set_defaults(
+        handler=cmd_worker
+    )
+    commands.add_parser(
+        "send-reminders", help="met en file d'envoi les rappels dus maintenant"
+    ).set_defaults(handler=cmd_send_reminders)
+    outbox = commands.add_parser("outbox", help="liste les messages en échec définitif")
+    outbox.add_argument("--retry", type=int, metavar="NUMÉRO", help="remet ce message en file")
+    outbox.set_defaults(handler=cmd_outbox)
     commands.add_parser("healthcheck", help="vérifie que le serveur local répond").set_defaults(
         handler=cmd_healthcheck
     )

@@ -39,6 +39,44 @@ def _load_or_create_secret(data_dir: Path) -> str:
     return key
 
 
+SMTP_SECURITY = ("starttls", "tls", "none")
+SMS_PROVIDERS = ("", "brevo", "ovh", "webhook")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Outgoing e-mail. No host: messages are written as .eml files in the data folder."""
+
+    host: str = ""
+    port: int = 587
+    # "starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay only).
+    security: str = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    # The sender every message shows; an address of a domain the platform sends for.
+    from_address: str = "Créneau <ne-pas-repondre@creneau.invalid>"
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """Outgoing SMS (only for communes that subscribed). No provider: written next to the
+    .eml files, shown in the development mailbox."""
+
+    provider: str = ""
+    sender: str = "Mairie"
+    brevo_api_key: str = field(default="", repr=False)
+    brevo_url: str = "https://api.brevo.com/v3/transactionalSMS/send"
+    ovh_endpoint: str = "https://eu.api.ovh.com/1.0"
+    ovh_application_key: str = ""
+    ovh_application_secret: str = field(default="", repr=False)
+    ovh_consumer_key: str = field(default="", repr=False)
+    ovh_service_name: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    timeout_seconds: float = 15.0
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -58,6 +96,24 @@ class Settings:
     calendar_sync_minutes: int = 10
     caldav_timeout_seconds: float = 20.0
     caldav_ca_bundle: str = ""
+    # Development aids (the /_dev/mail mailbox); on for `make run`, off otherwise.
+    debug: bool = False
+    mail: MailSettings = field(default_factory=MailSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    # Reminders leave the day before the appointment at this hour (the site's local time).
+    reminder_hour: int = 10
+    # The outbox worker inside the web process; `creneau worker` can run it separately.
+    embedded_worker: bool = True
+
+    @property
+    def base_url(self) -> str:
+        """The start of every absolute link sent to citizens."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def uid_domain(self) -> str:
@@ -92,4 +148,57 @@ class Settings:
             calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),
             caldav_timeout_seconds=float(env.get("CRENEAU_CALDAV_TIMEOUT") or 20),
             caldav_ca_bundle=env.get("CRENEAU_CALDAV_CA_BUNDLE", ""),
+            debug=_bool(env.get("CRENEAU_DEBUG"), False),
+            mail=_mail_settings(env),
+            sms=_sms_settings(env),
+            reminder_hour=_reminder_hour(env.get("CRENEAU_REMINDER_HOUR")),
+            embedded_worker=_bool(env.get("CRENEAU_EMBEDDED_WORKER"), True),
         )
+
+
+def _mail_settings(env: dict[str, str]) -> MailSettings:
+    security = (env.get("CRENEAU_SMTP_SECURITY") or "starttls").strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ConfigurationError(
+            f"CRENEAU_SMTP_SECURITY doit valoir starttls, tls ou none (reçu : {security!r})."
+        )
+    default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
+    defaults = MailSettings()
+    return MailSettings(
+        host=env.get("CRENEAU_SMTP_HOST", "").strip(),
+        port=int(env.get("CRENEAU_SMTP_PORT") or default_port),
+        security=security,
+        username=env.get("CRENEAU_SMTP_USERNAME", ""),
+        password=env.get("CRENEAU_SMTP_PASSWORD", ""),
+        from_address=env.get("CRENEAU_MAIL_FROM") or defaults.from_address,
+    )
+
+
+def _sms_settings(env: dict[str, str]) -> SmsSettings:
+    provider = (env.get("CRENEAU_SMS_PROVIDER") or "").strip().lower()
+    if provider not in SMS_PROVIDERS:
+        raise ConfigurationError(
+            "CRENEAU_SMS_PROVIDER doit valoir brevo, ovh ou webhook, ou rester vide "
+            f"(reçu : {provider!r})."
+        )
+    defaults = SmsSettings()
+    return SmsSettings(
+        provider=provider,
+        sender=env.get("CRENEAU_SMS_SENDER") or defaults.sender,
+        brevo_api_key=env.get("CRENEAU_BREVO_API_KEY", ""),
+        brevo_url=env.get("CRENEAU_BREVO_URL") or defaults.brevo_url,
+        ovh_endpoint=(env.get("CRENEAU_OVH_ENDPOINT") or defaults.ovh_endpoint).rstrip("/"),
+        ovh_application_key=env.get("CRENEAU_OVH_APPLICATION_KEY", ""),
+        ovh_application_secret=env.get("CRENEAU_OVH_APPLICATION_SECRET", ""),
+        ovh_consumer_key=env.get("CRENEAU_OVH_CONSUMER_KEY", ""),
+        ovh_service_name=env.get("CRENEAU_OVH_SERVICE_NAME", ""),
+        webhook_url=env.get("CRENEAU_SMS_WEBHOOK_URL", ""),
+        webhook_secret=env.get("CRENEAU_SMS_WEBHOOK_SECRET", ""),
+    )
+
+
+def _reminder_hour(raw: str | None) -> int:
+    hour = int(raw) if raw not in (None, "") else 10
+    if not 0 <= hour <= 23:
+        raise ConfigurationError("CRENEAU_REMINDER_HOUR doit être une heure entre 0 et 23.")
+    return hour

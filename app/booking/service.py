@@ -23,6 +23,8 @@ from app.booking.planning import build_query
 from app.booking.references import new_reference, new_uid
 from app.db.models import AppointmentType, Booking, Desk, Draft
 from app.db.session import Database
+from app.notifications.events import booking_confirmed
+from app.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,13 @@ def appointment_length(slot_minutes: int, people: int, duration_per_person: bool
 
 
 async def confirm(
-    db: Database, draft_id: int, now: datetime, *, uid_domain: str, keep_draft_until: datetime
+    db: Database,
+    draft_id: int,
+    now: datetime,
+    *,
+    uid_domain: str,
+    keep_draft_until: datetime,
+    settings: Settings,
 ) -> ConfirmResult:
     """Books the draft's slot, or says why not. The confirmed draft keeps only its link to
     the booking (the contact details now live in the booking alone) until
@@ -108,6 +116,7 @@ async def confirm(
         )
         session.add(booking)
         await session.flush()
+        await booking_confirmed(session, booking, now, settings)
         draft.booking_id = booking.id
         draft.data = {}
         draft.expires_at = keep_draft_until

@@ -67,6 +67,8 @@ class SyncReport:
     deleted: int = 0
     full: bool = False
     conflicts: list[Conflict] = field(default_factory=list)
+    # Bookings whose calendar event was enqueued again (`channel.owed_publications`).
+    republished: int = 0
 
 
 async def horizon_days(session: AsyncSession, desk_id: int) -> int:

@@ -122,6 +122,7 @@ async def _record(
     etag: str,
     state: str,
     drift: str,
+    sequence: int,
 ) -> None:
     async with db.write() as session:
         published = (
@@ -134,6 +135,7 @@ async def _record(
             session.add(published)
         published.connection_id = connection_id
         published.href, published.etag, published.state = href, etag, state
+        published.sequence = sequence
         if drift:
             published.drift = f"{now:%d/%m/%Y %H:%M} UTC — {drift}"
         published.updated_at = now
@@ -168,6 +170,7 @@ async def publish_booking(
                 await _record(
                     db, booking.id, previous.id, now,
                     href=published.href, etag="", state="deleted", drift=drift,
+                    sequence=booking.sequence,
                 )  # fmt: skip
             live = False
             if not wanted:
@@ -192,6 +195,6 @@ async def publish_booking(
         raise
     await _record(
         db, booking.id, target.id, now, href=result.href, etag=result.etag, state="present",
-        drift=drift,
+        drift=drift, sequence=booking.sequence,
     )  # fmt: skip
     return Outcome(action, drift)

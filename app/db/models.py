@@ -45,6 +45,8 @@ class Commune(Base):
     # A subdivision understood by `holidays.France` ("57", "67", "68" for Alsace-Moselle,
     # "GP", "MQ", "RE"… overseas); empty for metropolitan France.
     holiday_subdivision: Mapped[str] = mapped_column(String(10), default="")
+    # The commune subscribed to SMS: confirmations and reminders also go by text message.
+    sms_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     sites: Mapped[list[Site]] = relationship(back_populates="commune", order_by="Site.position")
 
@@ -287,6 +289,8 @@ class PublishedEvent(Base):
     )
     href: Mapped[str] = mapped_column(String(500))
     etag: Mapped[str] = mapped_column(String(200), default="")
+    # The booking's SEQUENCE when we last wrote it: a lower one means an update is owed.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
     # "present" or "deleted" (the booking was cancelled and its event removed).
     state: Mapped[str] = mapped_column(String(20), default="present")
     # What we found changed or missing on the server, for staff (the booking is unchanged).
@@ -306,3 +310,35 @@ class CalendarFeed(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class OutboxMessage(Base):
+    """A message to deliver (e-mail, SMS, calendar…), written in the same transaction as the
+    change that caused it and delivered later by a worker (`app/outbox`)."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_message_dedupe_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Which registered channel delivers it ("email", "sms", "caldav"…).
+    channel: Mapped[str] = mapped_column(String(40))
+    # What it is about, for staff ("booking_confirmed", "reminder"…).
+    kind: Mapped[str] = mapped_column(String(40))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
+    # One key per logical message: enqueueing it again does nothing.
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    # Channel-specific content, composed when enqueued.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending → sent, or failed after the last attempt / a permanent refusal.
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A worker holds a message until lease_until; after that another may take it over.
+    lease_owner: Mapped[str | None] = mapped_column(String(80), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -12,6 +13,7 @@ from app.booking.service import Confirmed, SlotTaken, confirm
 from app.db.models import AppointmentType, Booking
 from app.db.session import Database
 from app.demo import load_demo
+from app.settings import Settings
 from tests.conftest import FIXED_NOW
 
 SLOT = "2026-12-01T10:00:00+01:00"  # Tuesday 1 December 2026, 10:00 in Paris
@@ -72,6 +74,9 @@ def _confirm_concurrently(database_url: str, drafts: int, attempts_per_draft: in
                         FIXED_NOW,
                         uid_domain="test.invalid",
                         keep_draft_until=FIXED_NOW + timedelta(hours=1),
+                        settings=Settings(
+                            data_dir=Path("unused"), database_url=database_url, secret_key="k"
+                        ),
                     )
                     for draft_id in attempts
                 )

@@ -177,6 +177,7 @@ class FinalStepsController(Controller):
             ctx.now,
             uid_domain=ctx.settings.uid_domain,
             keep_draft_until=ctx.now + ctx.drafts.lifetime,
+            settings=ctx.settings,
         )
         if isinstance(result, Confirmed):
             return see_other(wizard.step(7).path, current.cookie)

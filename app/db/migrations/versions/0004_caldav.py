@@ -1,7 +1,7 @@
 """caldav bridge
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003 (0001 on its own branch; chained after the outbox when issue-4-notifications was merged)
 Create Date: 2026-11-28 02:20:27.163003
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db.types
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("connection_id", sa.Integer(), nullable=False),
         sa.Column("href", sa.String(length=500), nullable=False),
         sa.Column("etag", sa.String(length=200), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("drift", sa.Text(), nullable=False),
         sa.Column("updated_at", app.db.types.UTCDateTime(), nullable=False),

@@ -1,0 +1,132 @@
+"""The single place where a booking change fans out to channels.
+
+Each function runs in the caller's session, inside the transaction that changes the
+booking: the messages are composed now (what the citizen reads is what was decided) and
+written to the outbox; they exist if and only if the change is committed. Calling one twice
+for the same booking state enqueues nothing more (one dedupe key per message).
+
+Channels: an e-mail always; an SMS too when the commune subscribed (`commune.sms_enabled`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parseaddr
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.calendar_sync.channel import enqueue_publication
+from app.calendar_sync.ics import Party, invitation
+from app.db.models import Booking
+from app.notifications.email import WORDINGS, compose_email, message_id
+from app.notifications.facts import BookingScene, booking_facts, load_scene
+from app.notifications.sms import sms_text
+from app.outbox.store import enqueue
+from app.settings import Settings
+
+
+async def booking_confirmed(
+    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+) -> None:
+    """A new booking: e-mail with `METHOD:REQUEST` (SEQUENCE as stored, 0 at first)."""
+    await _fan_out(session, booking, now, settings, "booking_confirmed", _state_key(booking))
+    await enqueue_publication(session, booking, now, "booking_confirmed")
+
+
+async def booking_moved(
+    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+) -> None:
+    """The booking moved (call after its new start and incremented SEQUENCE are set):
+    e-mail with `METHOD:REQUEST`, same UID."""
+    await _fan_out(session, booking, now, settings, "booking_moved", _state_key(booking))
+    await enqueue_publication(session, booking, now, "booking_moved")
+
+
+async def booking_cancelled(
+    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+) -> None:
+    """The booking was cancelled (call after status "cancelled" and SEQUENCE+1 are set):
+    e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`."""
+    await _fan_out(session, booking, now, settings, "booking_cancelled", _state_key(booking))
+    await enqueue_publication(session, booking, now, "booking_cancelled")
+
+
+async def booking_reminder(
+    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+) -> bool:
+    """The day-before reminder; one per booking and appointment time, ever. False when it
+    was already enqueued (by this worker or another)."""
+    key = f"reminder:{booking.uid}:{booking.start.isoformat()}"
+    return await _fan_out(session, booking, now, settings, "reminder", key)
+
+
+def _state_key(booking: Booking) -> str:
+    return f"{booking.uid}:{booking.sequence}"
+
+
+def organizer_for(scene: BookingScene, settings: Settings) -> Party:
+    """The commune's own address when it has one (replies reach the town hall), else the
+    platform's sender address."""
+    email = scene.commune.contact_email or parseaddr(settings.mail.from_address)[1]
+    return Party(scene.commune.name, email)
+
+
+async def _fan_out(
+    session: AsyncSession,
+    booking: Booking,
+    now: datetime,
+    settings: Settings,
+    kind: str,
+    key: str,
+) -> bool:
+    scene = await load_scene(session, booking)
+    facts = booking_facts(scene, settings)
+    calendar = method = None
+    if WORDINGS[kind].calendar:
+        method = "CANCEL" if kind == "booking_cancelled" else "REQUEST"
+        calendar = invitation(
+            booking,
+            scene.appointment_type,
+            scene.site,
+            scene.commune,
+            now,
+            method=method,
+            organizer=organizer_for(scene, settings),
+            attendee=Party(facts.citizen_name, booking.email),
+        ).to_ical()
+    email_key = f"{kind}:{key}:email"
+    message = compose_email(
+        kind,
+        facts,
+        recipient=booking.email,
+        sender=settings.mail.from_address,
+        reply_to=scene.commune.contact_email,
+        msgid=message_id(email_key, settings.uid_domain),
+        now=now,
+        calendar=calendar,
+        method=method,
+    )
+    created = await enqueue(
+        session,
+        channel="email",
+        kind=kind,
+        dedupe_key=email_key,
+        payload={"to": booking.email, "message": message.as_string()},
+        now=now,
+        booking_id=booking.id,
+    )
+    if scene.commune.sms_enabled and booking.phone:
+        await enqueue(
+            session,
+            channel="sms",
+            kind=kind,
+            dedupe_key=f"{kind}:{key}:sms",
+            payload={
+                "to": booking.phone,
+                "text": sms_text(kind, facts),
+                "date": now.isoformat(),
+            },
+            now=now,
+            booking_id=booking.id,
+        )
+    return created

@@ -1,0 +1,33 @@
+"""The worker of this installation: its channels and its periodic jobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.calendar_sync.channel import caldav_channel
+from app.calendar_sync.jobs import calendar_pass
+from app.db.session import Database
+from app.notifications.reminders import send_reminders
+from app.outbox.channels import default_channels
+from app.outbox.worker import Clock, PeriodicJob, Worker
+from app.settings import Settings
+
+REMINDER_PASS = timedelta(minutes=1)
+
+
+def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
+    async def reminders(now):
+        return await send_reminders(db, settings, now)
+
+    async def calendars(now):
+        return await calendar_pass(db, settings, now)
+
+    return Worker(
+        db,
+        {**default_channels(settings), "caldav": caldav_channel(db, settings, clock)},
+        clock,
+        jobs=[
+            PeriodicJob("rappels", REMINDER_PASS, reminders),
+            PeriodicJob("agendas", timedelta(minutes=settings.calendar_sync_minutes), calendars),
+        ],
+    )
