@@ -9,6 +9,7 @@ conditional write).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -157,11 +158,17 @@ def _translate(problem: Exception) -> CalendarError:
             return CalendarUnreachable(text, "dns")
         return CalendarUnreachable(text, "connection")
     if isinstance(problem, error.DAVError):
-        text = str(problem)
-        if " 5" in text or "status 5" in text.lower():
-            return CalendarUnreachable(text)
-        return CalendarRefused(text)
+        status = getattr(problem, "status", None) or _status_in(str(problem))
+        if status and 400 <= status < 500:
+            return CalendarRefused(str(problem), status)
+        # 5xx, or a failure the library could not attribute: worth another try.
+        return CalendarUnreachable(str(problem), "server")
     return CalendarUnreachable(f"{type(problem).__name__}: {problem}")
+
+
+def _status_in(text: str) -> int | None:
+    match = re.search(r"\b([45]\d\d)\b", text)
+    return int(match.group(1)) if match else None
 
 
 def list_calendars(account: Account) -> list[CalendarInfo]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -70,8 +71,11 @@ def connect_desk(
     password: str | None = None,
     all_busy: bool = False,
     desk: str = CCAS_DESK,
+    base_url: str | None = None,
 ) -> int:
     account = server.account(user, password)
+    if base_url:
+        account = replace(account, url=base_url)
 
     async def go(db):
         desk_id = (await desk_named(db, desk)).id
@@ -97,8 +101,6 @@ def connect_desk(
 @pytest.fixture
 def calendar_settings(commune, caldav_server):
     """The application's settings, trusting the test server's certificate."""
-    from dataclasses import replace
-
     return replace(
         commune, caldav_ca_bundle=caldav_server.ca_bundle or "", caldav_timeout_seconds=10
     )
