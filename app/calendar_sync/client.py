@@ -185,13 +185,16 @@ def list_calendars(account: Account) -> list[CalendarInfo]:
         raise _translate(problem) from problem
 
 
+CALENDAR_TYPE = "{urn:ietf:params:xml:ns:caldav}calendar"
+
+
 def is_calendar(account: Account, url: str) -> bool:
+    """Whether `url` is a calendar collection (its DAV:resourcetype says so)."""
     try:
         with connect(account) as client:
-            response = client.propfind(url, depth=0)
-            if response.status == 404:
-                raise CalendarRefused("introuvable", 404)
-            return "calendar" in response.raw and "urn:ietf:params:xml:ns:caldav" in response.raw
+            properties = client.calendar(url=url).get_properties([dav.ResourceType()])
+            types = properties.get(dav.ResourceType.tag) or []
+            return CALENDAR_TYPE in (types if isinstance(types, list) else [types])
     except Exception as problem:
         raise _translate(problem) from problem
 

@@ -70,7 +70,7 @@ def explain(problem: CalendarError, host: str = "") -> str:
         if problem.status == 403:
             return "Le serveur refuse l'accès à ce compte (403) : vérifiez ses droits."
         if problem.status == 404:
-            return "Adresse introuvable sur le serveur (404) : ce n'est pas une adresse CalDAV."
+            return "Adresse introuvable sur le serveur (404) : vérifiez-la."
         return f"Le serveur a refusé la demande : {problem}"
     return f"Erreur inattendue : {problem}"
 
