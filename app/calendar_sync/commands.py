@@ -229,6 +229,39 @@ def cmd_calendar_status(settings: Settings, _args: argparse.Namespace) -> int:
     return _run(settings, work)
 
 
+def cmd_calendar_feed(settings: Settings, args: argparse.Namespace) -> int:
+    from app.calendar_sync.feeds import create_feed, feed_urls, revoke_feeds
+    from app.db.models import Desk, Site
+
+    async def work(db) -> int:
+        model, ident = (Desk, args.desk) if args.desk is not None else (Site, args.site)
+        async with db.write() as session:
+            target = await session.get(model, ident)
+            if target is None:
+                print(f"Aucun {'guichet' if model is Desk else 'site'} n° {ident}.",
+                      file=sys.stderr)  # fmt: skip
+                return 2
+            scope = {"desk_id": args.desk} if args.desk is not None else {"site_id": args.site}
+            revoked = await revoke_feeds(session, _now(), **scope)
+            if args.revoke:
+                print(f"{revoked} abonnement(s) révoqué(s) pour « {target.name} ».")
+                return 0
+            token = await create_feed(session, _now(), **scope)
+        if not settings.public_url:
+            print("Attention : CRENEAU_PUBLIC_URL n'est pas défini ; adresse locale donnée.",
+                  file=sys.stderr)  # fmt: skip
+        https, webcal = feed_urls(settings.public_url or settings.base_url, token)
+        if revoked:
+            print(f"L'ancienne adresse ne fonctionne plus ({revoked} révoquée(s)).")
+        print(f"Abonnement à l'agenda de « {target.name} » (adresse secrète, montrée une "
+              "seule fois) :")  # fmt: skip
+        print(f"  {webcal}")
+        print(f"  {https}")
+        return 0
+
+    return _run(settings, work)
+
+
 def register(commands) -> None:
     add = commands.add_parser("calendar-add", help="connecte l'agenda CalDAV d'un guichet")
     add.add_argument("--desk", type=int, required=True, metavar="N", help="numéro du guichet")
@@ -247,6 +280,14 @@ def register(commands) -> None:
     sync = commands.add_parser("sync-calendars", help="lit les absences des agendas connectés")
     sync.add_argument("--loop", action="store_true", help="recommence à chaque intervalle")
     sync.set_defaults(handler=cmd_sync_calendars)
+    feed = commands.add_parser(
+        "calendar-feed", help="crée (ou révoque) l'adresse d'abonnement d'un guichet ou site"
+    )
+    which = feed.add_mutually_exclusive_group(required=True)
+    which.add_argument("--desk", type=int, metavar="N")
+    which.add_argument("--site", type=int, metavar="N")
+    feed.add_argument("--revoke", action="store_true", help="révoque sans en créer de nouvelle")
+    feed.set_defaults(handler=cmd_calendar_feed)
     commands.add_parser(
         "calendar-status", help="état des agendas, écarts et rendez-vous sous une absence"
     ).set_defaults(handler=cmd_calendar_status)

@@ -73,3 +73,17 @@ def test_add_test_sync_and_status_from_the_command_line(calendar_settings, calda
 def test_an_unknown_desk_lists_the_desks(commune):
     result = creneau(commune, "calendar-test", "--desk", "99")
     assert result.returncode == 2 and "pas d'agenda connecté" in result.stderr
+
+
+def test_calendar_feed_prints_the_secret_addresses_once_and_revokes(commune):
+    settings = commune
+    made = creneau(settings, "calendar-feed", "--desk", "5")
+    assert made.returncode == 0, made.stderr
+    webcal = next(line.strip() for line in made.stdout.splitlines() if "webcal://" in line)
+    https = next(line.strip() for line in made.stdout.splitlines() if "http" in line[:10].strip()
+                 and "/agenda/" in line and "webcal" not in line)  # fmt: skip
+    assert webcal.endswith(".ics") and https.endswith(webcal.split("/agenda/")[1])
+    again = creneau(settings, "calendar-feed", "--desk", "5")
+    assert "L'ancienne adresse ne fonctionne plus (1 révoquée(s))." in again.stdout
+    revoked = creneau(settings, "calendar-feed", "--desk", "5", "--revoke")
+    assert "1 abonnement(s) révoqué(s) pour « Accueil CCAS »." in revoked.stdout
