@@ -41,11 +41,11 @@ async def _desk_publishes(session: AsyncSession, desk_id: int) -> bool:
 
 
 async def enqueue_publication(
-    session: AsyncSession, booking: Booking, now: datetime, kind: str, *, force: bool = False
+    session: AsyncSession, booking: Booking, now: datetime, kind: str
 ) -> bool:
     """In the caller's transaction: a message bringing the booking's calendar event up to
-    date, if its desk (or the desk it had: `force`) publishes to a calendar."""
-    if not force and not await _desk_publishes(session, booking.desk_id):
+    date, if its desk publishes to a calendar or its event is on one."""
+    if not await _desk_publishes(session, booking.desk_id):
         has_event = (
             await session.execute(
                 select(PublishedEvent.id).where(
