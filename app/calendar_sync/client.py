@@ -58,6 +58,11 @@ class CalendarRefused(CalendarError):
         self.status = status
 
 
+class TokenRefused(CalendarError):
+    """The sync token was refused (or sync-collection is unsupported) and the caller gave
+    no known ETags: call again with them for a full listing."""
+
+
 class PreconditionFailed(CalendarError):
     """412: the object on the server is not the one we expected."""
 
@@ -213,12 +218,13 @@ def _etag(obj) -> str:
 
 
 def fetch_changes(
-    account: Account, calendar_url: str, sync_token: str | None, known: dict[str, str]
+    account: Account, calendar_url: str, sync_token: str | None, known: dict[str, str] | None
 ) -> Changes:
     """The objects that changed since `sync_token` (RFC 6578 sync-collection). Without a
     token, or when the server refuses it or lacks the report, the whole calendar is
     listed (hrefs and ETags) and only objects whose ETag differs from `known` are
-    downloaded."""
+    downloaded. `known` (href → ETag stored) may be None when a token is given: a refused
+    token then raises `TokenRefused`, so the caller reads its ETags only when needed."""
     try:
         with connect(account) as client:
             calendar = client.calendar(url=calendar_url)
@@ -232,6 +238,8 @@ def fetch_changes(
                     # the whole calendar instead; a real permission problem stays one.
                     if calendar._is_genuine_authorization_error(problem):
                         raise
+                    if known is None:
+                        raise TokenRefused(str(problem)) from problem
                 else:
                     deleted = {href_of(url) for url in result.deleted_urls}
                     changed = [
@@ -245,7 +253,7 @@ def fetch_changes(
                         sync_token=_real_token(result.sync_token),
                         complete=False,
                     )
-            return _full_listing(calendar, known)
+            return _full_listing(calendar, known or {})
     except Exception as problem:
         raise _translate(problem) from problem
 

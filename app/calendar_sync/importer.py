@@ -23,7 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.calendar_sync import busy
-from app.calendar_sync.client import CalendarError, CalendarRefused, Changes, fetch_changes
+from app.calendar_sync.client import (
+    CalendarError,
+    CalendarRefused,
+    Changes,
+    TokenRefused,
+    fetch_changes,
+)
 from app.calendar_sync.connections import account_of
 from app.calendar_sync.credentials import CredentialsUnreadable
 from app.calendar_sync.diagnose import explain
@@ -136,24 +142,23 @@ async def _apply(
     window: tuple[datetime, datetime],
     settings: Settings,
 ) -> tuple[int, int]:
-    stored = {
-        obj.href: obj
-        for obj in (
-            await session.execute(
-                select(CalendarObject).where(CalendarObject.source_id == source.id)
-            )
-        ).scalars()
-    }
-    gone_ids = [stored[href].id for href in changes.deleted if href in stored]
+    reexpand_all = source.expanded_until is None or source.expanded_until < window[1] - timedelta(
+        days=1
+    )
+    # Only the objects this sync touches are loaded, unless the horizon moved (then all):
+    # an incremental sync costs in proportion to the changes.
+    query = select(CalendarObject).where(CalendarObject.source_id == source.id)
+    if not reexpand_all:
+        touched_hrefs = [obj.href for obj in changes.upserts] + list(changes.deleted)
+        query = query.where(CalendarObject.href.in_(touched_hrefs))
+    stored = {obj.href: obj for obj in (await session.execute(query)).scalars()}
+    gone_ids = [stored.pop(href).id for href in changes.deleted if href in stored]
     if gone_ids:
         await session.execute(
             delete(BlockedInterval).where(BlockedInterval.calendar_object_id.in_(gone_ids))
         )
         await session.execute(delete(CalendarObject).where(CalendarObject.id.in_(gone_ids)))
 
-    reexpand_all = source.expanded_until is None or source.expanded_until < window[1] - timedelta(
-        days=1
-    )
     touched: list[CalendarObject] = []
     for remote in changes.upserts:
         obj = stored.get(remote.href)
@@ -165,11 +170,7 @@ async def _apply(
         touched.append(obj)
     await session.flush()
 
-    to_expand = (
-        [obj for href, obj in stored.items() if href not in changes.deleted]
-        if reexpand_all
-        else touched
-    )
+    to_expand = list(stored.values()) if reexpand_all else touched
     if to_expand:
         await session.execute(
             delete(BlockedInterval).where(
@@ -225,6 +226,16 @@ async def _record_failure(
             connection.status = "failing"
 
 
+async def _known_etags(db: Database, source_id: int) -> dict[str, str]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(CalendarObject.href, CalendarObject.etag).where(
+                CalendarObject.source_id == source_id
+            )
+        )
+        return dict(rows.all())
+
+
 async def sync_connection(
     db: Database, settings: Settings, connection_id: int, now: datetime
 ) -> SyncReport:
@@ -240,18 +251,6 @@ async def sync_connection(
             )
         ).scalar_one()
         days = await horizon_days(session, connection.desk_id)
-        known = {
-            source.id: dict(
-                (
-                    await session.execute(
-                        select(CalendarObject.href, CalendarObject.etag).where(
-                            CalendarObject.source_id == source.id
-                        )
-                    )
-                ).all()
-            )
-            for source in connection.sources
-        }
     report = SyncReport(desk_id=connection.desk_id)
     tz = ZoneInfo(connection.desk.site.timezone)
     window = _window(now, days)
@@ -271,9 +270,15 @@ async def sync_connection(
     fetched: list[tuple[int, Changes]] = []
     try:
         for source in connection.sources:
-            changes = await asyncio.to_thread(
-                fetch_changes, account, source.url, source.sync_token, known[source.id]
-            )
+            try:
+                known = None if source.sync_token else await _known_etags(db, source.id)
+                changes = await asyncio.to_thread(
+                    fetch_changes, account, source.url, source.sync_token, known
+                )
+            except TokenRefused:
+                # A full listing compares ETags with what we hold: read them only now.
+                known = await _known_etags(db, source.id)
+                changes = await asyncio.to_thread(fetch_changes, account, source.url, None, known)
             fetched.append((source.id, changes))
     except CalendarError as problem:
         report.ok, report.message = False, explain(problem)
