@@ -126,3 +126,10 @@ def test_the_window_limits_the_expansion():
 def test_garbage_is_refused():
     with pytest.raises(UnreadableObject):
         parse(b"<html>not a calendar</html>")
+
+
+def test_a_cancelled_instance_of_a_google_series_is_not_busy():
+    assert spans(busy("google_cancelled_instance.ics")) == [
+        (paris(2026, 12, 2, 14), paris(2026, 12, 2, 15)),
+        (paris(2026, 12, 16, 14), paris(2026, 12, 16, 15)),
+    ]
