@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.calendar_sync import importer
 from app.calendar_sync.client import discover, fetch_changes
 from app.calendar_sync.connections import save_connection
 from app.calendar_sync.importer import sync_connection
@@ -113,8 +114,21 @@ async def run(events: int) -> None:
                 )  # fmt: skip
                 connection_id = connection.id
 
+            network = [0.0]
+            real_fetch = importer.fetch_changes
+
+            def timed_fetch(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return real_fetch(*args, **kwargs)
+                finally:
+                    network[0] += time.perf_counter() - started
+
+            importer.fetch_changes = timed_fetch
+
             async def measured(label: str) -> None:
                 before = proxy.requests
+                network[0] = 0.0
                 started = time.perf_counter()
                 report = await sync_connection(db, settings, connection_id, NOW)
                 elapsed = time.perf_counter() - started
@@ -124,7 +138,9 @@ async def run(events: int) -> None:
                     ).scalar()
                 assert report.ok, report.message
                 print(
-                    f"{label:<38} {elapsed * 1000:9.0f} ms  {proxy.requests - before:4d} requests  "
+                    f"{label:<32} {elapsed * 1000:8.0f} ms (server {network[0] * 1000:6.0f} ms, "
+                    f"ours {(elapsed - network[0]) * 1000:6.0f} ms)  "
+                    f"{proxy.requests - before:3d} requests  "
                     f"{report.changed:5d} objects fetched  {report.deleted} deleted  "
                     f"{blocked} absences"
                 )
@@ -136,7 +152,7 @@ async def run(events: int) -> None:
             warm = replace(account, url=calendar, timeout=900)
             await asyncio.to_thread(fetch_changes, warm, calendar, None, {})
             warm_ms = (time.perf_counter() - started) * 1000
-            print(f"{'(Radicale cache warm-up, not ours)':<38} {warm_ms:9.0f} ms")
+            print(f"{'(Radicale cache warm-up, not ours)':<32} {warm_ms:8.0f} ms")
             await measured("full sync (first)")
             await measured("incremental, nothing changed")
             server.put_raw(calendar, "event-7.ics", event(7, " (modifié)"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from app.calendar_sync.feeds import RedactFeedTokens, feed_calendar, find_feed
 
@@ -17,7 +18,7 @@ logging.getLogger("uvicorn.access").addFilter(RedactFeedTokens())
 
 
 @get("/agenda/{name:str}", name="calendar-feed")
-async def calendar_feed(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+async def calendar_feed(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
     token = name.removesuffix(".ics")
     state = request.app.state
     async with state.db.read() as session:
