@@ -97,7 +97,9 @@ def normalise_url(text: str) -> str:
     if "://" not in text:
         text = f"https://{text}"
     parts = urlsplit(text)
-    return f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
+    # Credentials typed into the address are dropped: they would end up in messages.
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path or '/'}"
 
 
 def href_of(url: object) -> str:
