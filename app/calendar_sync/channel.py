@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar_sync.client import CalendarRefused, CalendarUnreachable
+from app.calendar_sync.credentials import CredentialsUnreadable
 from app.calendar_sync.diagnose import explain
 from app.calendar_sync.importer import FAILURES_BEFORE_FLAG
 from app.calendar_sync.publisher import CHANNEL, _flag, publish_booking
@@ -75,6 +76,10 @@ def caldav_channel(db: Database, settings: Settings, clock: Clock) -> Deliver:
             # Credentials, rights, a vanished calendar: the connection is flagged; once it
             # is repaired, `owed_publications` sends the booking again.
             raise PermanentFailure(explain(problem)) from None
+        except CredentialsUnreadable:
+            raise PermanentFailure(
+                "Le mot de passe de l'agenda ne peut plus être lu (la clé secrète a changé)."
+            ) from None
         except CalendarUnreachable as problem:
             if delivery.attempt >= FAILURES_BEFORE_FLAG:
                 await _flag_booking_connection(db, booking_id, explain(problem))

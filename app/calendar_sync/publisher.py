@@ -28,6 +28,7 @@ from app.calendar_sync import client
 from app.calendar_sync.client import Account, CalendarRefused, PreconditionFailed
 from app.calendar_sync.connections import account_of
 from app.calendar_sync.desk_event import desk_calendar, object_name
+from app.calendar_sync.diagnose import explain
 from app.db.models import AppointmentType, Booking, CalendarConnection, PublishedEvent
 from app.db.session import Database
 from app.settings import Settings
@@ -161,7 +162,16 @@ async def publish_booking(
     try:
         # An event on another connection (the booking changed desk, or the desk's
         # calendar changed) is removed first.
-        if live and (not wanted or previous is None or previous.id != target.id):
+        elsewhere = (
+            live
+            and wanted
+            and (
+                previous is None
+                or previous.id != target.id
+                or not published.href.startswith(client.href_of(target.publish_calendar_url))
+            )
+        )
+        if live and (not wanted or elsewhere):
             if previous is not None:
                 account = account_of(previous, settings)
                 drift = await asyncio.to_thread(
@@ -189,8 +199,6 @@ async def publish_booking(
             result, drift = await asyncio.to_thread(_create, account, url, body)
             action = "created"
     except CalendarRefused as problem:
-        from app.calendar_sync.diagnose import explain
-
         await _flag(db, (target or previous).id, explain(problem))
         raise
     await _record(

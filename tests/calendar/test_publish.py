@@ -174,3 +174,18 @@ def test_bob_cannot_publish_into_alices_calendar(calendar_settings, caldav_serve
     booking_id = make_booking(settings, DAY, 10)
     with pytest.raises(CalendarRefused):
         publish(settings, booking_id)
+
+
+def test_a_new_publish_calendar_takes_the_event_from_the_old_one(calendar_settings, caldav_server):
+    settings = calendar_settings
+    old, new = caldav_server.new_calendar(), caldav_server.new_calendar()
+    connect_desk(settings, caldav_server, read=[], publish=old)
+    booking_id = make_booking(settings, DAY, 10)
+    publish(settings, booking_id)
+    first = published(settings, booking_id)
+    connect_desk(settings, caldav_server, read=[], publish=new)
+    assert publish(settings, booking_id).action == "created"
+    moved = published(settings, booking_id)
+    assert moved.href != first.href and moved.href.startswith(join("/", new.split("/", 3)[3]))
+    assert remote(caldav_server, settings, first.href)[0] is None
+    assert remote(caldav_server, settings, moved.href)[0] is not None
