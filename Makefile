@@ -51,7 +51,7 @@ test: install-dev browser node_modules/.package-lock.json
 
 ## The database tests again on PostgreSQL (the server of this machine by default).
 test-postgres: install-dev
-	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -p no:cacheprovider tests/unit tests/integration
+	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -p no:cacheprovider tests/unit tests/integration tests/calendar
 
 lint: install-dev
 	$(BIN)/ruff check .

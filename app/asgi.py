@@ -26,6 +26,7 @@ from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
 from app.web.dev_mail import DevMailController
 from app.web.errors import http_exception_handler, unexpected_exception_handler
+from app.web.feeds import calendar_feed
 from app.web.formatting import FILTERS
 from app.web.headers import security_headers_middleware
 from app.web.health import health
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         route_handlers=[
             home,
             health,
+            calendar_feed,
             EarlyStepsController,
             FinalStepsController,
             ChangesController,

@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("healthcheck", help="vérifie que le serveur local répond").set_defaults(
         handler=cmd_healthcheck
     )
+    from app.calendar_sync.commands import register as register_calendar_commands
+
+    register_calendar_commands(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

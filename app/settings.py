@@ -92,6 +92,12 @@ class Settings:
     # Where citizens reach the service; empty until configured (then links cannot be built
     # from it, and calendar UIDs use a neutral domain).
     public_url: str = ""
+    # Calendar bridge: how often `creneau sync-calendars --loop` reads the calendars, how
+    # long one CalDAV request may take, and a CA bundle for servers signed by the
+    # commune's own authority (empty: the system's authorities).
+    calendar_sync_minutes: int = 10
+    caldav_timeout_seconds: float = 20.0
+    caldav_ca_bundle: str = ""
     # Development aids (the /_dev/mail mailbox); on for `make run`, off otherwise.
     debug: bool = False
     mail: MailSettings = field(default_factory=MailSettings)
@@ -141,6 +147,9 @@ class Settings:
             draft_lifetime_minutes=int(env.get("CRENEAU_DRAFT_MINUTES") or DEFAULT_DRAFT_MINUTES),
             load_demo=_bool(env.get("CRENEAU_DEMO"), True),
             public_url=env.get("CRENEAU_PUBLIC_URL", "").rstrip("/"),
+            calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),
+            caldav_timeout_seconds=float(env.get("CRENEAU_CALDAV_TIMEOUT") or 20),
+            caldav_ca_bundle=env.get("CRENEAU_CALDAV_CA_BUNDLE", ""),
             debug=_bool(env.get("CRENEAU_DEBUG"), False),
             mail=_mail_settings(env),
             sms=_sms_settings(env),

@@ -173,6 +173,11 @@ class BlockedInterval(Base):
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     label: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(String(40), default="manual")
+    # Set for absences imported from a calendar: the stored object they were expanded from
+    # (replaced whenever that object changes, deleted with it).
+    calendar_object_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calendar_object.id", ondelete="CASCADE"), default=None, index=True
+    )
 
 
 class Booking(Base):
@@ -237,6 +242,104 @@ class SlotHold(Base):
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     people: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CalendarConnection(Base):
+    """A desk's (or agent's) CalDAV account: where its bookings are published and which
+    calendars say when it is busy. The password is stored encrypted
+    (`calendar_sync.credentials`) and never shown back."""
+
+    __tablename__ = "calendar_connection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"), unique=True)
+    server_url: Mapped[str] = mapped_column(String(500))
+    username: Mapped[str] = mapped_column(String(320))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    # The address the agent is invited as (events they declined are not busy time).
+    agent_email: Mapped[str] = mapped_column(String(320), default="")
+    publish_calendar_url: Mapped[str] = mapped_column(String(500), default="")
+    # "Everything in these calendars is busy", even events marked free (TRANSP:TRANSPARENT).
+    all_busy: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "ok" or "failing"; the French message of the last failure, for staff.
+    status: Mapped[str] = mapped_column(String(20), default="ok")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    desk: Mapped[Desk] = relationship()
+    sources: Mapped[list[CalendarSource]] = relationship(
+        back_populates="connection", order_by="CalendarSource.id", cascade="all, delete-orphan"
+    )
+
+
+class CalendarSource(Base):
+    """One calendar read for busy time, with its RFC 6578 sync token."""
+
+    __tablename__ = "calendar_source"
+    __table_args__ = (UniqueConstraint("connection_id", "url", name="uq_calendar_source_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("calendar_connection.id", ondelete="CASCADE")
+    )
+    url: Mapped[str] = mapped_column(String(500))
+    sync_token: Mapped[str | None] = mapped_column(String(500), default=None)
+    # Recurrences are expanded up to this instant; the daily move of the horizon
+    # re-expands the stored objects without asking the server.
+    expanded_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    connection: Mapped[CalendarConnection] = relationship(back_populates="sources")
+
+
+class CalendarObject(Base):
+    """A calendar object resource as the server gave it, by href and ETag."""
+
+    __tablename__ = "calendar_object"
+    __table_args__ = (UniqueConstraint("source_id", "href", name="uq_calendar_object_href"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("calendar_source.id", ondelete="CASCADE"))
+    href: Mapped[str] = mapped_column(String(500))
+    etag: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[str] = mapped_column(Text, default="")
+
+
+class PublishedEvent(Base):
+    """Where a booking's event lives on its desk's calendar, and the ETag we last wrote."""
+
+    __tablename__ = "published_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), unique=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("calendar_connection.id", ondelete="CASCADE")
+    )
+    href: Mapped[str] = mapped_column(String(500))
+    etag: Mapped[str] = mapped_column(String(200), default="")
+    # The booking's SEQUENCE when we last wrote it: a lower one means an update is owed.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # "present" or "deleted" (the booking was cancelled and its event removed).
+    state: Mapped[str] = mapped_column(String(20), default="present")
+    # What we found changed or missing on the server, for staff (the booking is unchanged).
+    drift: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarFeed(Base):
+    """A secret subscription URL serving a desk's or a site's bookings as iCalendar.
+    Only the token's SHA-256 is stored; revoking sets `revoked_at`."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"), default=None)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class OutboxMessage(Base):

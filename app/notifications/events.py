@@ -15,6 +15,7 @@ from email.utils import parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.calendar_sync.channel import enqueue_publication
 from app.calendar_sync.ics import Party, invitation
 from app.db.models import Booking
 from app.notifications.email import WORDINGS, compose_email, message_id
@@ -29,6 +30,7 @@ async def booking_confirmed(
 ) -> None:
     """A new booking: e-mail with `METHOD:REQUEST` (SEQUENCE as stored, 0 at first)."""
     await _fan_out(session, booking, now, settings, "booking_confirmed", _state_key(booking))
+    await enqueue_publication(session, booking, now, "booking_confirmed")
 
 
 async def booking_moved(
@@ -37,6 +39,7 @@ async def booking_moved(
     """The booking moved (call after its new start and incremented SEQUENCE are set):
     e-mail with `METHOD:REQUEST`, same UID."""
     await _fan_out(session, booking, now, settings, "booking_moved", _state_key(booking))
+    await enqueue_publication(session, booking, now, "booking_moved")
 
 
 async def booking_cancelled(
@@ -45,6 +48,7 @@ async def booking_cancelled(
     """The booking was cancelled (call after status "cancelled" and SEQUENCE+1 are set):
     e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`."""
     await _fan_out(session, booking, now, settings, "booking_cancelled", _state_key(booking))
+    await enqueue_publication(session, booking, now, "booking_cancelled")
 
 
 async def booking_reminder(

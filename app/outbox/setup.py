@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.calendar_sync.channel import caldav_channel
+from app.calendar_sync.jobs import calendar_pass
 from app.db.session import Database
 from app.notifications.reminders import send_reminders
 from app.outbox import store
@@ -24,12 +26,16 @@ def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
     async def purge(now):
         return await store.purge_sent(db, now - KEEP_SENT)
 
+    async def calendars(now):
+        return await calendar_pass(db, settings, now)
+
     return Worker(
         db,
-        default_channels(settings),
+        {**default_channels(settings), "caldav": caldav_channel(db, settings, clock)},
         clock,
         jobs=[
             PeriodicJob("rappels", REMINDER_PASS, reminders),
             PeriodicJob("purge des messages envoyés", PURGE_PASS, purge),
+            PeriodicJob("agendas", timedelta(minutes=settings.calendar_sync_minutes), calendars),
         ],
     )
