@@ -5,7 +5,7 @@ The engine itself (`availability.py`) is pure; this module is its database adapt
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from app.booking.availability import (
     Slot,
     TypeRules,
     WeeklyOpening,
+    first_free_slot,
     free_slots,
 )
 from app.db.models import (
@@ -213,33 +214,59 @@ async def build_query(
     )
 
 
-async def window_query(
-    session: AsyncSession,
-    appointment_type: AppointmentType,
-    people: int,
-    now: datetime,
-    *,
-    draft_id: int | None = None,
-    ignore_booking_id: int | None = None,
-) -> AvailabilityQuery:
-    """Everything the engine needs for the whole booking window, loaded once."""
-    first, last = booking_window(appointment_type, now)
-    return await build_query(
-        session,
-        appointment_type,
-        people,
-        now,
-        first,
-        last,
-        draft_id=draft_id,
-        ignore_booking_id=ignore_booking_id,
-    )
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
-def week_slots(window: AvailabilityQuery, monday: date) -> list[Slot]:
-    """The free slots of the week starting on `monday`, within the booking window."""
-    first = max(monday, window.first_day)
-    last = min(monday + timedelta(days=6), window.last_day)
-    if first > last:
-        return []
-    return free_slots(replace(window, first_day=first, last_day=last))
+@dataclass
+class WeekPlanner:
+    """The booking window read one week at a time, each week loaded at most once: step 5
+    shows one week and the first free slot, which is nearly always in the first weeks, so
+    loading the whole window (thousands of bookings in a busy town hall) would be waste."""
+
+    session: AsyncSession
+    appointment_type: AppointmentType
+    people: int
+    now: datetime
+    draft_id: int | None = None
+    ignore_booking_id: int | None = None
+    _weeks: dict[date, AvailabilityQuery | None] = field(default_factory=dict)
+
+    @property
+    def window(self) -> tuple[date, date]:
+        return booking_window(self.appointment_type, self.now)
+
+    async def week(self, monday: date) -> AvailabilityQuery | None:
+        """The query for the days of that week inside the window (None: none are)."""
+        if monday not in self._weeks:
+            first, last = self.window
+            days = (max(monday, first), min(monday + timedelta(days=6), last))
+            self._weeks[monday] = (
+                None
+                if days[0] > days[1]
+                else await build_query(
+                    self.session,
+                    self.appointment_type,
+                    self.people,
+                    self.now,
+                    *days,
+                    draft_id=self.draft_id,
+                    ignore_booking_id=self.ignore_booking_id,
+                )
+            )
+        return self._weeks[monday]
+
+    async def week_slots(self, monday: date) -> list[Slot]:
+        query = await self.week(monday)
+        return free_slots(query) if query else []
+
+    async def first_free_slot(self) -> Slot | None:
+        first, last = self.window
+        monday = monday_of(first)
+        while monday <= last:
+            query = await self.week(monday)
+            slot = first_free_slot(query) if query else None
+            if slot is not None:
+                return slot
+            monday += timedelta(days=7)
+        return None

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import func, select, update
 
-from app.booking.availability import first_free_slot
 from app.booking.catalogue import get_type
 from app.booking.drafts import DraftStore
-from app.booking.planning import window_query
+from app.booking.planning import WeekPlanner
 from app.db.models import AppointmentType, Booking
 from app.db.session import Database
 from tests.integration.helpers import CCAS, PATHS, text_of
@@ -42,7 +41,7 @@ async def _prepare(database_url: str) -> tuple[list[str], datetime]:
                 )
             ).scalar_one()
             ccas = await get_type(session, type_id)
-            slot = first_free_slot(await window_query(session, ccas, 1, now))
+            slot = await WeekPlanner(session, ccas, 1, now).first_free_slot()
         store = DraftStore(db, timedelta(hours=1))
         tokens = []
         for n in range(CITIZENS):

@@ -12,11 +12,10 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Response
 
 from app.booking import wizard
-from app.booking.availability import first_free_slot
 from app.booking.catalogue import current_commune
 from app.booking.changes import ChangeRefused, modified_booking_id, move
 from app.booking.limits import LimitReached
-from app.booking.planning import week_slots, window_query
+from app.booking.planning import WeekPlanner, monday_of
 from app.booking.service import (
     Confirmed,
     DraftUnusable,
@@ -48,10 +47,6 @@ SLOT_TOO_LATE = (
     "Ce créneau est maintenant trop proche pour être réservé en ligne. Choisissez un autre "
     "horaire parmi ceux qui restent libres."
 )
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def parse_week(raw: str | None) -> date | None:
@@ -127,7 +122,7 @@ class FinalStepsController(Controller):
         tz = ZoneInfo(chosen.site.timezone)
         selected = _parse_instant(current.state.get("slot_start", ""))
         async with request.app.state.db.read() as session:
-            window = await window_query(
+            planner = WeekPlanner(
                 session,
                 chosen,
                 people,
@@ -135,13 +130,13 @@ class FinalStepsController(Controller):
                 draft_id=current.draft.id,
                 ignore_booking_id=modified_booking_id(current.state),
             )
-        first_day, last_day = window.first_day, window.last_day
-        earliest = first_free_slot(window)
-        if week is None:
-            anchor = selected or (earliest.start if earliest else None)
-            week = monday_of(anchor.astimezone(tz).date() if anchor else first_day)
-        week = min(max(week, monday_of(first_day)), monday_of(last_day))
-        slots = week_slots(window, week)
+            first_day, last_day = planner.window
+            earliest = await planner.first_free_slot()
+            if week is None:
+                anchor = selected or (earliest.start if earliest else None)
+                week = monday_of(anchor.astimezone(tz).date() if anchor else first_day)
+            week = min(max(week, monday_of(first_day)), monday_of(last_day))
+            slots = await planner.week_slots(week)
         days = [
             (day, list(day_slots))
             for day, day_slots in groupby(slots, key=lambda s: s.start.astimezone(tz).date())
