@@ -55,6 +55,8 @@ class MailSettings:
     password: str = field(default="", repr=False)
     # The sender every message shows; an address of a domain the platform sends for.
     from_address: str = "Créneau <ne-pas-repondre@creneau.invalid>"
+    # A private certificate authority to trust (an internal relay); public CAs otherwise.
+    ca_file: str = ""
     timeout_seconds: float = 30.0
 
 
@@ -162,6 +164,7 @@ def _mail_settings(env: dict[str, str]) -> MailSettings:
         username=env.get("CRENEAU_SMTP_USERNAME", ""),
         password=env.get("CRENEAU_SMTP_PASSWORD", ""),
         from_address=env.get("CRENEAU_MAIL_FROM") or defaults.from_address,
+        ca_file=env.get("CRENEAU_SMTP_CA_FILE", ""),
     )
 
 

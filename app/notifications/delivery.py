@@ -37,6 +37,7 @@ async def send_smtp(mail: MailSettings, recipient: str, raw: bytes) -> None:
             password=mail.password or None,
             use_tls=mail.security == "tls",
             start_tls=mail.security == "starttls",
+            cert_bundle=mail.ca_file or None,
             timeout=mail.timeout_seconds,
         )
     except aiosmtplib.SMTPRecipientsRefused as error:

@@ -6,20 +6,30 @@ from datetime import timedelta
 
 from app.db.session import Database
 from app.notifications.reminders import send_reminders
+from app.outbox import store
 from app.outbox.channels import default_channels
 from app.outbox.worker import Clock, PeriodicJob, Worker
 from app.settings import Settings
 
 REMINDER_PASS = timedelta(minutes=1)
+PURGE_PASS = timedelta(hours=1)
+# Sent messages are kept this long (to answer "did I get an e-mail?"), then deleted.
+KEEP_SENT = timedelta(days=30)
 
 
 def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
     async def reminders(now):
         return await send_reminders(db, settings, now)
 
+    async def purge(now):
+        return await store.purge_sent(db, now - KEEP_SENT)
+
     return Worker(
         db,
         default_channels(settings),
         clock,
-        jobs=[PeriodicJob("rappels", REMINDER_PASS, reminders)],
+        jobs=[
+            PeriodicJob("rappels", REMINDER_PASS, reminders),
+            PeriodicJob("purge des messages envoyés", PURGE_PASS, purge),
+        ],
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,3 +191,15 @@ async def retry_failed(db: Database, message_id: int, now: datetime) -> bool:
             .values(status=PENDING, attempts=0, next_attempt_at=now, last_error="")
         )
         return result.rowcount == 1
+
+
+async def purge_sent(db: Database, before: datetime) -> int:
+    """Deletes messages sent before `before`: their content is personal data, and the
+    booking itself keeps what staff need."""
+    async with db.write() as session:
+        result = await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status == SENT, OutboxMessage.sent_at < before
+            )
+        )
+        return result.rowcount

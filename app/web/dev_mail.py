@@ -15,6 +15,7 @@ from typing import Any
 import nh3
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 from markupsafe import Markup, escape
 
@@ -79,7 +80,7 @@ class DevMailController(Controller):
         )
 
     @get("/{ident:str}", name="dev-mail-message")
-    async def message(self, request: AnyRequest, ident: str) -> Template:
+    async def message(self, request: AnyRequest, ident: FromPath[str]) -> Template:
         directory = mailbox.mailbox_dir(request.app.state.settings.data_dir)
         email = mailbox.read_email(directory, ident)
         sms = None if email else mailbox.read_sms(directory, ident)
@@ -103,7 +104,7 @@ class DevMailController(Controller):
         )
 
     @get("/{ident:str}/rendez-vous.ics", name="dev-mail-attachment")
-    async def attachment(self, request: AnyRequest, ident: str) -> Response[bytes]:
+    async def attachment(self, request: AnyRequest, ident: FromPath[str]) -> Response[bytes]:
         directory = mailbox.mailbox_dir(request.app.state.settings.data_dir)
         email = mailbox.read_email(directory, ident)
         for part in email.iter_attachments() if email else []:

@@ -109,6 +109,7 @@ def server_url(server_data_dir: Path) -> Iterator[str]:
         "PORT": str(port),
         "CRENEAU_PUBLIC_URL": base_url,
         "CRENEAU_DEMO": "true",
+        "CRENEAU_DEBUG": "true",  # the development mailbox, as with `make run`
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)  # always the embedded SQLite of the fresh folder

@@ -30,7 +30,14 @@ def smtp():
     server.stop()
 
 
-def enqueue_emails(settings, count: int, *, to: str = "citoyen@example.org") -> None:
+def enqueue_emails(
+    settings,
+    count: int,
+    *,
+    to: str = "citoyen@example.org",
+    prefix: str = "message",
+    now=FIXED_NOW,
+) -> None:
     async def go(db: Database) -> None:
         async with db.write() as session:
             for n in range(count):
@@ -38,15 +45,15 @@ def enqueue_emails(settings, count: int, *, to: str = "citoyen@example.org") -> 
                 message["From"] = "rendez-vous@val-de-lys.example.fr"
                 message["To"] = to
                 message["Subject"] = f"Message {n}"
-                message["Message-ID"] = f"<message-{n}@test.invalid>"
+                message["Message-ID"] = f"<{prefix}-{n}@test.invalid>"
                 message.set_content(f"Corps {n}")
                 await store.enqueue(
                     session,
                     channel="email",
                     kind="test",
-                    dedupe_key=f"test:{n}",
+                    dedupe_key=f"test:{prefix}:{n}",
                     payload={"to": to, "message": message.as_string()},
-                    now=FIXED_NOW,
+                    now=now,
                 )
 
     asyncio.run(run(go)(settings.database_url))
@@ -207,3 +214,25 @@ def test_the_embedded_worker_sends_the_confirmation(settings, smtp, clock):
         received = smtp.wait_for(1)
     assert len(received) == 1
     assert received[0].message["Subject"].startswith("Rendez-vous confirmé")
+
+
+def test_sent_messages_are_deleted_after_thirty_days_failed_ones_kept(settings, smtp):
+    from app.outbox.setup import build_worker
+
+    settings = smtp_settings(settings, smtp.port)
+    enqueue_emails(settings, 2)
+    smtp.handler.refuse.add("perdu@example.org")
+    enqueue_emails(settings, 1, to="perdu@example.org", prefix="refused")
+    deliver(settings, FIXED_NOW)
+    assert sorted(row.status for row in outbox(settings)) == ["failed", "sent", "sent"]
+
+    def periodic_jobs_at(now):
+        async def go(db):
+            await build_worker(db, settings, lambda: now).run_jobs()
+
+        asyncio.run(run(go)(settings.database_url))
+
+    periodic_jobs_at(FIXED_NOW + timedelta(days=29))
+    assert len(outbox(settings)) == 3
+    periodic_jobs_at(FIXED_NOW + timedelta(days=31))
+    assert [row.status for row in outbox(settings)] == ["failed"]
