@@ -29,6 +29,12 @@ TEXT = "Mairie de Val-de-Lys : RDV confirme le 01/12/2026 a 10h00. Ref RDV-ABCD-
 
 
 @pytest.fixture
+def settings(settings):
+    # The tests run the worker themselves, with the operator they test.
+    return replace(settings, embedded_worker=False)
+
+
+@pytest.fixture
 def brevo():
     fake = FakeBrevo(BREVO_KEY)
     yield fake
@@ -156,7 +162,7 @@ def test_a_subscribed_commune_texts_the_confirmation_through_its_operator(
     citizen, settings, webhook, clock
 ):
     subscribe(settings)
-    settings = replace(settings, sms=webhook_settings(webhook), embedded_worker=False)
+    settings = replace(settings, sms=webhook_settings(webhook))
     book(citizen)
     assert sorted(row.channel for row in outbox(settings)) == ["email", "sms"]
     deliver(settings, clock.now)

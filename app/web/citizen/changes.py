@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response
+from markupsafe import Markup, escape
 
 from app.booking import changes, links, wizard
 from app.booking.catalogue import active_type_groups
@@ -64,6 +65,16 @@ def describe(booking: Booking) -> dict[str, str]:
     return {"when": f"{long_date(start)} à {clock(start)}", "reference": booking.reference}
 
 
+def fill(message: str, details: dict[str, str]) -> Markup:
+    """The message with its details escaped, the reference kept on one line."""
+    values: dict[str, str | Markup] = dict(details)
+    if "reference" in details:
+        values["reference"] = Markup('<span class="reference">{}</span>').format(
+            details["reference"]
+        )
+    return escape(message).format(**values)
+
+
 async def _read_link(
     request: AnyRequest, token: str, purpose: Purpose
 ) -> tuple[LinkClaim | None, Booking | None, LinkState]:
@@ -78,7 +89,7 @@ async def _read_link(
 async def _message_page(
     request: AnyRequest,
     heading: str,
-    message: str,
+    message: Markup,
     *,
     status_code: int,
     success: bool = False,
@@ -95,7 +106,7 @@ async def refusal_page(
     heading, message = REFUSALS[state]
     status_code = 404 if state is LinkState.UNKNOWN else 410
     details = describe(booking) if booking is not None else {}
-    return await _message_page(request, heading, message.format(**details), status_code=status_code)
+    return await _message_page(request, heading, fill(message, details), status_code=status_code)
 
 
 def refused_modification(current: Visit) -> Redirect:
@@ -139,7 +150,7 @@ class ChangesController(Controller):
         ):
             heading, message = JUST_CANCELLED
             return await _message_page(
-                request, heading, message.format(**describe(booking)), status_code=200, success=True
+                request, heading, fill(message, describe(booking)), status_code=200, success=True
             )
         if state is not LinkState.USABLE:
             return await refusal_page(request, booking, state)
@@ -152,7 +163,7 @@ class ChangesController(Controller):
             1,
             groups=groups,
             selected=None,
-            notice=KEPT.format(**details) if kept else None,
+            notice=KEPT.format(**details) if kept else None,  # plain: also an attribute
             errors={},
             cancellation=None if kept else {"action": links.CANCEL_PREFIX + token, **details},
         )
