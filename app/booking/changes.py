@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.booking.catalogue import MAX_ID, get_type
+from app.booking.limits import LimitReached, citizen_limit
 from app.booking.links import LinkClaim, LinkState, link_state
 from app.booking.service import (
     Confirmed,
@@ -55,7 +56,7 @@ class Cancelled:
     replay: bool = False
 
 
-MoveResult = Confirmed | SlotTaken | DraftUnusable | ChangeRefused
+MoveResult = Confirmed | SlotTaken | LimitReached | DraftUnusable | ChangeRefused
 CancelResult = Cancelled | ChangeRefused
 
 
@@ -142,6 +143,16 @@ async def move(
         people = int(state["people"])
         start = datetime.fromisoformat(state["slot_start"])
         await lock_desks(session, appointment_type)
+        limit = await citizen_limit(
+            session,
+            appointment_type,
+            contact["email"],
+            contact["phone"],
+            now,
+            ignore_booking_id=booking.id,
+        )
+        if limit is not None:
+            return limit
         fitting = await fitting_desks(
             session, appointment_type, people, start, now, draft.id, booking.id
         )

@@ -10,13 +10,16 @@ from sqlalchemy import insert, select, update
 
 from app.db.models import AppointmentType, Booking, Commune, OpeningRule
 from tests.conftest import FIXED_NOW
+from tests.integration.changes_helpers import book_one, modify_link, the_booking
 from tests.integration.flow import CONTACT, slot_values
 from tests.integration.helpers import (
     CCAS,
     PASSPORT,
     PATHS,
+    URBANISM,
     Citizens,
     bookings,
+    choose_type,
     execute,
     fetch,
     text_of,
@@ -204,3 +207,32 @@ def test_hours_given_to_one_type_open_only_that_type(citizen, settings):
         walk_to(person, 5, title="Urbanisme — permis de construire")
         assert sunday not in slot_values(person.get(f"{PATHS[5]}?semaine=2026-11-30").text)
     assert passport_week
+
+
+# --- limits and modifications -------------------------------------------------------------
+
+
+def test_a_modification_does_not_count_the_booking_it_moves(citizen, settings):
+    set_type(settings, CCAS, limit_bookings=1)
+    booking = book_one(citizen, settings)
+    assert citizen.get(modify_link(settings, booking)).url.path == PATHS[1]
+    assert citizen.submit(PATHS[4], CONTACT).url.path == PATHS[6]  # details given again
+    later = slot_values(citizen.get(PATHS[5]).text)[2]
+    citizen.submit(PATHS[5], {"creneau": later})
+    assert citizen.submit(PATHS[6], {}).url.path == PATHS[7]
+    (moved,) = bookings(settings)
+    assert moved.sequence == 1
+
+
+def test_a_modification_into_a_type_at_its_limit_is_refused(citizen, settings):
+    set_type(settings, CCAS, limit_bookings=1)
+    walk_to(citizen, 7)  # a CCAS booking
+    with Citizens(citizen).as_("same person, other type") as person:
+        booking = book_one(person, settings, title=URBANISM)
+        assert person.get(modify_link(settings, booking)).url.path == PATHS[1]
+        choose_type(person, CCAS)
+        person.submit(PATHS[2], {})
+        person.submit(PATHS[3], {"people": "1"})
+        refused = person.submit(PATHS[4], {**CONTACT, "email": "autre@example.org"})
+        assert LIMIT in text_of(refused.text)  # the same phone: the same person
+    assert the_booking(settings, booking.id).type.title == URBANISM

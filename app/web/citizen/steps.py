@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response
 
 from app.booking import wizard
 from app.booking.catalogue import active_type_groups, get_type
+from app.booking.changes import modified_booking_id
 from app.booking.contact import display_phone, validate_contact
 from app.booking.limits import citizen_limit
 from app.web.citizen.forms import parse_int, read_form
@@ -189,7 +190,12 @@ class EarlyStepsController(Controller):
         chosen = current.appointment_type
         async with request.app.state.db.read() as session:
             limit = await citizen_limit(
-                session, chosen, details.email, details.phone, current.ctx.now
+                session,
+                chosen,
+                details.email,
+                details.phone,
+                current.ctx.now,
+                ignore_booking_id=modified_booking_id(current.state),
             )
         if limit is not None:
             message = limit_message(limit, ZoneInfo(chosen.site.timezone))
