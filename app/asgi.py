@@ -21,6 +21,7 @@ from app.demo import load_demo
 from app.outbox.setup import build_worker
 from app.settings import PROJECT_ROOT, Settings
 from app.web import log_privacy
+from app.web.admission import admission_control
 from app.web.citizen.changes import ChangesController
 from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
@@ -98,7 +99,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         ],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        middleware=[security_headers_middleware],
+        middleware=[
+            admission_control(settings.max_requests_in_flight or db.safe_concurrency),
+            security_headers_middleware,
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="creneau_csrf",

@@ -88,6 +88,9 @@ class Settings:
     port: int = 8000
     secure_cookies: bool = False
     draft_lifetime_minutes: int = DEFAULT_DRAFT_MINUTES
+    # Requests working on the database at once; the others queue (app/web/admission.py).
+    # 0: chosen from the database (below each connection pool's size).
+    max_requests_in_flight: int = 0
     load_demo: bool = True
     # Where citizens reach the service; empty until configured (then links cannot be built
     # from it, and calendar UIDs use a neutral domain).
@@ -145,6 +148,7 @@ class Settings:
             port=int(env.get("PORT", "8000")),
             secure_cookies=_bool(env.get("CRENEAU_SECURE_COOKIES"), False),
             draft_lifetime_minutes=int(env.get("CRENEAU_DRAFT_MINUTES") or DEFAULT_DRAFT_MINUTES),
+            max_requests_in_flight=int(env.get("CRENEAU_MAX_REQUESTS_IN_FLIGHT") or 0),
             load_demo=_bool(env.get("CRENEAU_DEMO"), True),
             public_url=env.get("CRENEAU_PUBLIC_URL", "").rstrip("/"),
             calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),

@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_CAPACITY = 15  # SQLAlchemy's default pool: 5 connections + 10 overflow
+POSTGRES_POOL_SIZE = 10
+POSTGRES_POOL_OVERFLOW = 20
 # Every engine hides query parameters from its errors: they carry citizens' personal data,
 # and errors end up in logs.
 
@@ -48,6 +51,14 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
 
 
 class Database:
+    @property
+    def safe_concurrency(self) -> int:
+        """How many requests may use the database at once without waiting in a pool
+        (a few connections stay free for the outbox worker)."""
+        if self.is_sqlite:
+            return SQLITE_POOL_CAPACITY - 5
+        return POSTGRES_POOL_SIZE + POSTGRES_POOL_OVERFLOW - 5
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -56,7 +67,11 @@ class Database:
             self.write_engine = _sqlite_engine(url, immediate=True)
         else:
             self.read_engine = self.write_engine = create_async_engine(
-                url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+                url,
+                pool_size=POSTGRES_POOL_SIZE,
+                max_overflow=POSTGRES_POOL_OVERFLOW,
+                pool_recycle=3600,
+                hide_parameters=True,
             )
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
