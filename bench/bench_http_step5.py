@@ -111,6 +111,14 @@ def report(results: dict[str, list[dict]], *, profiled: bool) -> None:
                 "median": percentile(latencies, 0.5),
                 "p95": percentile(latencies, 0.95),
                 "server_cpu": statistics.median(run["usage"]["server_cpu"] for run in runs),
+                # server CPU per answered request: what the machine's load cannot inflate
+                "cpu_ms": statistics.median(
+                    run["usage"]["server_cpu"]
+                    * run["usage"]["wall_s"]
+                    * 1000
+                    / max(len(run["latencies"]), 1)
+                    for run in runs
+                ),
                 "client_cpu": statistics.median(run["usage"]["client_cpu"] for run in runs),
                 "machine": statistics.median(run["usage"]["machine_busy"] for run in runs),
                 "failures": failures,
@@ -121,19 +129,23 @@ def report(results: dict[str, list[dict]], *, profiled: bool) -> None:
     print()
     print(
         f"{'target':<36} {'req/s':>7} {'×':>6}   {'median':>9} {'×':>5}   {'p95':>9} {'×':>5}"
-        f"   {'server CPU':>10} {'client CPU':>10} {'machine':>7} {'non-200':>7}"
+        f"   {'server CPU':>10} {'CPU/req':>9} {'×':>5} {'client CPU':>10} {'machine':>7}"
+        f" {'non-200':>7}"
     )
     for row in rows:
         print(
             f"{row['label']:<36} {row['rps']:7.0f} {ratio(row['rps'], base['rps']):>6}   "
             f"{row['median']:6.1f} ms {ratio(row['median'], base['median']):>5}   "
             f"{row['p95']:6.1f} ms {ratio(row['p95'], base['p95']):>5}   "
-            f"{row['server_cpu']:9.0%} {row['client_cpu']:10.0%} {row['machine']:7.0%} "
+            f"{row['server_cpu']:9.0%} {row['cpu_ms']:6.1f} ms "
+            f"{ratio(row['cpu_ms'], base['cpu_ms']):>5} "
+            f"{row['client_cpu']:10.0%} {row['machine']:7.0%} "
             f"{row['failures']:7d}"
         )
     print(
-        "\nserver/client CPU: share of one core; machine: share of both cores busy "
-        "(everything running on the machine)."
+        "\nserver/client CPU: share of one core; CPU/req: server CPU time per answered "
+        "request (the\nfigure the machine's other load inflates least); machine: share of "
+        "both cores busy (everything running on the machine)."
     )
     if profiled:
         print("The first round of the whole page ran under py-spy (slower).")

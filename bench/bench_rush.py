@@ -147,6 +147,18 @@ def summarise(run: dict) -> dict:
         "base_p99": percentile(base["latencies"], 0.99),
         "base_ceiling": base_rps / (len(rows) / max(len(confirmed_at), 1)),
         "base_server_cpu": base["usage"]["server_cpu"],
+        "cpu_ms_per_request": rush["usage"]["server_cpu"]
+        * rush["usage"]["wall_s"]
+        * 1000
+        / max(len(rows), 1),
+        "cpu_ms_per_booking": rush["usage"]["server_cpu"]
+        * rush["usage"]["wall_s"]
+        * 1000
+        / max(len(confirmed_at), 1),
+        "base_cpu_ms": base["usage"]["server_cpu"]
+        * base["usage"]["wall_s"]
+        * 1000
+        / max(len(base["latencies"]), 1),
         "base_client_cpu": base["usage"]["client_cpu"],
     }
 
@@ -232,6 +244,15 @@ def print_run(s: dict) -> None:
             ratio(s["p99_confirm"], s["base_p99"]),
         ),
     ]
+    rows.append(
+        (
+            "server CPU per request",
+            f"{s['cpu_ms_per_request']:.1f} ms",
+            f"{s['base_cpu_ms']:.2f} ms",
+            ratio(s["cpu_ms_per_request"], s["base_cpu_ms"]),
+        )
+    )
+    rows.append(("server CPU per confirmed booking", f"{s['cpu_ms_per_booking']:.0f} ms", "", ""))
     for label, value, base, r in rows:
         print(f"  {label:<38} {value:>10}   {base:>10}   {r:>7}")
     print(

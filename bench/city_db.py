@@ -263,7 +263,7 @@ async def overbooking_report(
 ) -> dict[str, int]:
     """What the database says after a rush, counted by SQL alone.
 
-    `double_booked`: pairs of active bookings overlapping on one desk (any type);
+    `double_booked`: pairs of confirmed bookings (any type) overlapping on a desk of the type;
     `over_capacity`: (desk, start) pairs of the type holding more people than its capacity;
     `outside_opening`: bookings of the type starting where no place was offered."""
     db = Database(url)
@@ -284,7 +284,7 @@ async def overbooking_report(
                         "ON a.desk_id = b.desk_id AND a.id < b.id "
                         'AND a.start < b."end" AND b.start < a."end" '
                         "WHERE a.status = 'confirmed' AND b.status = 'confirmed' "
-                        "AND (a.type_id = :t OR b.type_id = :t)"
+                        "AND a.desk_id IN (SELECT desk_id FROM desk_type WHERE type_id = :t)"
                     ),
                     {"t": type_id},
                 )
