@@ -159,7 +159,7 @@ class Profiler:
     def __init__(self, pid: int, output: Path, rate: int = 100) -> None:
         binary = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         if not Path(binary).exists():
-            raise RuntimeError("py-spy is missing: .venv/bin/pip install -r bench/requirements.txt")
+            raise RuntimeError("py-spy is missing: .venv/bin/pip install -e '.[dev,bench]'")
         self.output = output
         self.process = subprocess.Popen(
             [
