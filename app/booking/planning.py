@@ -5,7 +5,7 @@ The engine itself (`availability.py`) is pure; this module is its database adapt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -220,9 +220,10 @@ def monday_of(day: date) -> date:
 
 @dataclass
 class WeekPlanner:
-    """The booking window read one week at a time, each week loaded at most once: step 5
-    shows one week and the first free slot, which is nearly always in the first weeks, so
-    loading the whole window (thousands of bookings in a busy town hall) would be waste."""
+    """The booking window read as step 5 needs it: the week shown and the first free slot,
+    which is nearly always in the first week. Loading the whole window (thousands of
+    bookings in a busy town hall) for that would be waste; the rest of the window is read
+    in one go only when the first week is full."""
 
     session: AsyncSession
     appointment_type: AppointmentType
@@ -231,6 +232,7 @@ class WeekPlanner:
     draft_id: int | None = None
     ignore_booking_id: int | None = None
     _weeks: dict[date, AvailabilityQuery | None] = field(default_factory=dict)
+    _rest: AvailabilityQuery | None = None  # the window after its first week, once loaded
 
     @property
     def window(self) -> tuple[date, date]:
@@ -241,19 +243,12 @@ class WeekPlanner:
         if monday not in self._weeks:
             first, last = self.window
             days = (max(monday, first), min(monday + timedelta(days=6), last))
-            self._weeks[monday] = (
-                None
-                if days[0] > days[1]
-                else await build_query(
-                    self.session,
-                    self.appointment_type,
-                    self.people,
-                    self.now,
-                    *days,
-                    draft_id=self.draft_id,
-                    ignore_booking_id=self.ignore_booking_id,
-                )
-            )
+            if days[0] > days[1]:
+                self._weeks[monday] = None
+            elif self._rest is not None and self._rest.first_day <= days[0]:
+                self._weeks[monday] = replace(self._rest, first_day=days[0], last_day=days[1])
+            else:
+                self._weeks[monday] = await self._load(*days)
         return self._weeks[monday]
 
     async def week_slots(self, monday: date) -> list[Slot]:
@@ -261,12 +256,26 @@ class WeekPlanner:
         return free_slots(query) if query else []
 
     async def first_free_slot(self) -> Slot | None:
+        """Searched in the first week, then — only if that week is full — in the rest of
+        the window loaded at once (a full window costs two reads, not one per week)."""
         first, last = self.window
         monday = monday_of(first)
-        while monday <= last:
-            query = await self.week(monday)
-            slot = first_free_slot(query) if query else None
-            if slot is not None:
-                return slot
-            monday += timedelta(days=7)
-        return None
+        query = await self.week(monday)
+        slot = first_free_slot(query) if query else None
+        following = monday + timedelta(days=7)
+        if slot is not None or following > last:
+            return slot
+        self._rest = await self._load(following, last)
+        return first_free_slot(self._rest)
+
+    async def _load(self, first_day: date, last_day: date) -> AvailabilityQuery:
+        return await build_query(
+            self.session,
+            self.appointment_type,
+            self.people,
+            self.now,
+            first_day,
+            last_day,
+            draft_id=self.draft_id,
+            ignore_booking_id=self.ignore_booking_id,
+        )
