@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from app.booking.catalogue import MAX_ID, get_type
 from app.booking.limits import LimitReached, citizen_limit
@@ -31,11 +30,12 @@ from app.booking.service import (
     SlotTaken,
     appointment_length,
     fitting_desks,
+    load_booking,
     lock_desks,
     slot_taken,
     take_over_hold,
 )
-from app.db.models import AppointmentType, Booking, Draft
+from app.db.models import Booking, Draft
 from app.db.session import Database
 from app.notifications.events import booking_cancelled, booking_moved
 from app.settings import Settings
@@ -92,16 +92,10 @@ def modification_state(booking: Booking) -> dict[str, Any]:
 
 
 async def find_booking(db: Database, booking_id: int) -> Booking | None:
+    """The booking a link names (any id the database cannot hold names none)."""
     if not 0 < booking_id <= MAX_ID:
         return None
-    async with db.read() as session:
-        return (
-            await session.execute(
-                select(Booking)
-                .where(Booking.id == booking_id)
-                .options(selectinload(Booking.type).selectinload(AppointmentType.site))
-            )
-        ).scalar()
+    return await load_booking(db, booking_id)
 
 
 async def _locked_booking(session: AsyncSession, booking_id: int) -> Booking | None:
