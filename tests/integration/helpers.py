@@ -73,6 +73,25 @@ def execute(settings: Settings, *statements: Any) -> None:
     asyncio.run(run())
 
 
+def answered_draft(type_id: int, n: int, slot_start: str) -> dict[str, Any]:
+    """A draft's state with every answer given up to the recap: citizen number `n`, one
+    person, `slot_start` chosen (written directly, not held)."""
+    return {
+        "type_id": type_id,
+        "info_seen": True,
+        "people": 1,
+        "contact": {
+            "last_name": f"Citoyen{n}",
+            "first_name": "Test",
+            "email": f"citoyen{n}@example.org",
+            "phone": "+33612345678",
+            "extra": {},
+        },
+        "contact_type_id": type_id,
+        "slot_start": slot_start,
+    }
+
+
 def bookings(settings: Settings) -> list[Booking]:
     return fetch(
         settings,

@@ -15,25 +15,9 @@ from app.db.session import Database
 from app.demo import load_demo
 from app.settings import Settings
 from tests.conftest import FIXED_NOW
+from tests.integration.helpers import answered_draft
 
 SLOT = "2026-12-01T10:00:00+01:00"  # Tuesday 1 December 2026, 10:00 in Paris
-
-
-def _state(type_id: int, n: int) -> dict:
-    return {
-        "type_id": type_id,
-        "info_seen": True,
-        "people": 1,
-        "contact": {
-            "last_name": f"Citoyen{n}",
-            "first_name": "Test",
-            "email": f"citoyen{n}@example.org",
-            "phone": "+33612345678",
-            "extra": {},
-        },
-        "contact_type_id": type_id,
-        "slot_start": SLOT,
-    }
 
 
 async def _setup(url: str, drafts_count: int) -> tuple[Database, DraftStore, list[int], int]:
@@ -48,7 +32,7 @@ async def _setup(url: str, drafts_count: int) -> tuple[Database, DraftStore, lis
     store = DraftStore(db, timedelta(hours=1))
     ids = []
     for n in range(drafts_count):
-        _, draft = await store.create(_state(ccas, n), FIXED_NOW)
+        _, draft = await store.create(answered_draft(ccas, n, SLOT), FIXED_NOW)
         ids.append(draft.id)
     return db, store, ids, ccas
 

@@ -16,7 +16,7 @@ from app.booking.drafts import DraftStore
 from app.booking.planning import WeekPlanner
 from app.db.models import AppointmentType, Booking
 from app.db.session import Database
-from tests.integration.helpers import CCAS, PATHS, text_of
+from tests.integration.helpers import CCAS, PATHS, answered_draft, text_of
 from tests.server import running_server
 
 CITIZENS = 200
@@ -45,20 +45,7 @@ async def _prepare(database_url: str) -> tuple[list[str], datetime]:
         store = DraftStore(db, timedelta(hours=1))
         tokens = []
         for n in range(CITIZENS):
-            state = {
-                "type_id": type_id,
-                "info_seen": True,
-                "people": 1,
-                "contact": {
-                    "last_name": f"Citoyen{n}",
-                    "first_name": "Test",
-                    "email": f"citoyen{n}@example.org",
-                    "phone": "+33612345678",
-                    "extra": {},
-                },
-                "contact_type_id": type_id,
-                "slot_start": slot.start.isoformat(),
-            }
+            state = answered_draft(type_id, n, slot.start.isoformat())
             token, _ = await store.create(state, now)
             tokens.append(token)
         return tokens, slot.start
