@@ -17,7 +17,7 @@ from app.db.models import AppointmentType
 from app.db.session import Database
 from app.demo import load_demo
 from tests.conftest import FIXED_NOW
-from tests.integration.test_confirm_race import _state
+from tests.integration.helpers import answered_draft
 
 SLOTS = [f"2026-12-01T{hour}:00+01:00" for hour in ("10:00", "10:30", "11:00", "11:30")]
 LATER = FIXED_NOW + timedelta(hours=1)
@@ -30,7 +30,7 @@ async def _book(db: Database, store: DraftStore, n: int, slot: str, settings):
                 select(AppointmentType.id).where(AppointmentType.slug == "ccas-aide-sociale")
             )
         ).scalar_one()
-    _, draft = await store.create({**_state(ccas, n), "slot_start": slot}, FIXED_NOW)
+    _, draft = await store.create(answered_draft(ccas, n, slot), FIXED_NOW)
     result = await confirm(
         db,
         draft.id,
