@@ -48,6 +48,10 @@ class Commune(Base):
     holiday_subdivision: Mapped[str] = mapped_column(String(10), default="")
     # The commune subscribed to SMS: confirmations and reminders also go by text message.
     sms_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Personal data of past bookings is erased this many days after the appointment.
+    retention_days: Mapped[int] = mapped_column(Integer, default=365)
+    # "#RRGGBB", the colour of the citizen pages and the installed app.
+    primary_color: Mapped[str] = mapped_column(String(7), default="#000091")
 
     sites: Mapped[list[Site]] = relationship(back_populates="commune", order_by="Site.position")
 
@@ -207,6 +211,10 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # None until staff mark it: "attended" or "no_show".
+    attendance: Mapped[str | None] = mapped_column(String(20), default=None)
+    # When the retention job (or an erasure request) removed the person's data.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     type: Mapped[AppointmentType] = relationship()
     desk: Mapped[Desk] = relationship()
