@@ -25,6 +25,7 @@ from app.web.admission import admission_control
 from app.web.citizen.changes import ChangesController
 from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
+from app.web.commune_pages import accessibility, commune_colours, commune_logo, legal_notice
 from app.web.dev_mail import DevMailController
 from app.web.errors import http_exception_handler, unexpected_exception_handler
 from app.web.feeds import calendar_feed
@@ -94,6 +95,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             EarlyStepsController,
             FinalStepsController,
             ChangesController,
+            legal_notice,
+            accessibility,
+            commune_logo,
+            commune_colours,
             *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],

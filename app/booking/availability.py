@@ -385,3 +385,14 @@ def slot_fits(query: AvailabilityQuery, start: datetime) -> tuple[int, ...]:
     plan = _plan(query)
     _, ids = _day_slots(plan, day).get(start_ts, (0, []))
     return tuple(ids)
+
+
+def opening_covers(
+    openings: Iterable[WeeklyOpening], desk_id: int, start: datetime, end: datetime, tz: ZoneInfo
+) -> bool:
+    """Whether the desk is open from `start` to `end` under these rules (closures and
+    holidays aside): used to find bookings that a change of opening hours leaves outside."""
+    start_ts, end_ts = _ts(start), _ts(end)
+    day = datetime.fromtimestamp(start_ts, tz).date()
+    mine = tuple(o for o in openings if o.desk_id in (None, desk_id))
+    return any(s <= start_ts and end_ts <= e for s, e in _opening_spans(mine, day, tz))

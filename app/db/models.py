@@ -12,13 +12,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     Time,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 from app.db.types import UTCDateTime
 
@@ -52,6 +53,16 @@ class Commune(Base):
     retention_days: Mapped[int] = mapped_column(Integer, default=365)
     # "#RRGGBB", the colour of the citizen pages and the installed app.
     primary_color: Mapped[str] = mapped_column(String(7), default="#000091")
+    # The logo shown on the citizen pages (PNG or JPEG, checked on upload); the bytes are
+    # loaded only by the route serving them, the digest names the current version.
+    logo_data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, default=None))
+    logo_content_type: Mapped[str] = mapped_column(String(20), default="")
+    logo_digest: Mapped[str] = mapped_column(String(64), default="")
+    # Written in Markdown by an administrator; the HTML is rendered and sanitised on save.
+    legal_notice_md: Mapped[str] = mapped_column(Text, default="")
+    legal_notice_html: Mapped[str] = mapped_column(Text, default="")
+    accessibility_md: Mapped[str] = mapped_column(Text, default="")
+    accessibility_html: Mapped[str] = mapped_column(Text, default="")
 
     sites: Mapped[list[Site]] = relationship(back_populates="commune", order_by="Site.position")
 
@@ -108,6 +119,9 @@ class AppointmentType(Base):
     # Written by the commune; sanitised with nh3 before it is stored and again when shown.
     description_html: Mapped[str] = mapped_column(Text, default="")
     gdpr_html: Mapped[str] = mapped_column(Text, default="")
+    # The Markdown the administrator wrote (the two columns above are its sanitised HTML).
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    gdpr_md: Mapped[str] = mapped_column(Text, default="")
     what_to_bring: Mapped[str] = mapped_column(Text, default="")
     slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
     duration_per_person: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -125,7 +139,8 @@ class AppointmentType(Base):
     hold_minutes: Mapped[int] = mapped_column(Integer, default=10)
     # A slot freed by a cancellation reopens only after this delay (against slot trading).
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    # [{"name": "...", "label": "...", "required": true, "hint": "..."}]
+    # [{"name": "...", "label": "...", "required": true, "hint": "...", "kind": "text"}]
+    # kind: "text" (default), "number" or "date".
     extra_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
