@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -44,6 +45,27 @@ class ContactErrors:
 def _clean(value: str) -> str:
     """One line of text: control characters and surrounding spaces removed."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
+KIND_MESSAGES = {
+    "number": "Le champ « {label} » attend un nombre, en chiffres.",
+    "date": "Le champ « {label} » attend une date, par exemple 31/12/2010.",
+}
+
+
+def _fits_kind(value: str, kind: str) -> bool:
+    """An extra field's answer matches what the commune asked for (text, number, date)."""
+    if kind == "number":
+        return value.replace(" ", "").isdecimal()
+    if kind == "date":
+        for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+            try:
+                datetime.strptime(value, pattern)
+                return True
+            except ValueError:
+                continue
+        return False
+    return True
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
@@ -120,6 +142,8 @@ def validate_contact(
             errors[key] = f"Renseignez le champ « {spec['label']} »."
         elif len(value) > MAX_EXTRA:
             errors[key] = f"Le champ « {spec['label']} » accepte {MAX_EXTRA} caractères au plus."
+        elif value and not _fits_kind(value, spec.get("kind", "text")):
+            errors[key] = KIND_MESSAGES[spec["kind"]].format(label=spec["label"])
         extra[spec["name"]] = value
 
     if errors:

@@ -224,16 +224,14 @@ def parse(
             "Le délai minimum doit être plus court que l'horizon de réservation.",
         )
 
-    if site is not None:
-        site_desks = {desk.id for desk in site.desks}
-        if not chosen:
-            errors.add("desks", "Cochez au moins un guichet qui reçoit ce rendez-vous.")
-        elif not set(chosen) <= site_desks:
-            errors.add(
-                "desks",
-                f"Cochez seulement des guichets du lieu « {site.name} » : un rendez-vous est "
-                "reçu là où il a lieu.",
-            )
+    if not chosen:
+        errors.add("desks", "Cochez au moins un guichet qui reçoit ce rendez-vous.")
+    elif site is not None and not set(chosen) <= {desk.id for desk in site.desks}:
+        errors.add(
+            "desks",
+            f"Cochez seulement des guichets du lieu « {site.name} » : un rendez-vous est "
+            "reçu là où il a lieu.",
+        )
 
     if errors:
         return None, errors, shown
@@ -340,7 +338,9 @@ async def _desks(session: AsyncSession, ids: tuple[int, ...]) -> list[Desk]:
     )
 
 
-async def create(session: AsyncSession, values: TypeValues, actor: Any) -> AppointmentType:
+async def create(
+    session: AsyncSession, values: TypeValues, actor: Any, now: datetime
+) -> AppointmentType:
     last = (await session.execute(select(func.max(AppointmentType.position)))).scalar() or 0
     appointment_type = AppointmentType(
         slug=await _unique_slug(session, values.title), position=last + 1, desks=[]
@@ -354,12 +354,17 @@ async def create(session: AsyncSession, values: TypeValues, actor: Any) -> Appoi
         "type.created",
         f"appointment_type:{appointment_type.id}",
         f"Type de rendez-vous créé : {appointment_type.title}",
+        now=now,
     )
     return appointment_type
 
 
 async def update(
-    session: AsyncSession, appointment_type: AppointmentType, values: TypeValues, actor: Any
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    values: TypeValues,
+    actor: Any,
+    now: datetime,
 ) -> list[str]:
     """Saves the type; returns the names of the fields that changed."""
     before = form_of(appointment_type)
@@ -378,12 +383,17 @@ async def update(
         f"appointment_type:{appointment_type.id}",
         f"Type de rendez-vous modifié : {appointment_type.title}",
         {"fields": changed},
+        now=now,
     )
     return changed
 
 
 async def set_active(
-    session: AsyncSession, appointment_type: AppointmentType, active: bool, actor: Any
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    active: bool,
+    actor: Any,
+    now: datetime,
 ) -> None:
     appointment_type.active = active
     await session.flush()
@@ -393,4 +403,5 @@ async def set_active(
         "type.activated" if active else "type.deactivated",
         f"appointment_type:{appointment_type.id}",
         f"Type de rendez-vous {'activé' if active else 'désactivé'} : {appointment_type.title}",
+        now=now,
     )

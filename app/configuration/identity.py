@@ -4,6 +4,7 @@ statement and the SMS switch."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -125,7 +126,9 @@ def parse(
     return identity, errors, values
 
 
-async def save(session: AsyncSession, commune: Commune, identity: Identity, actor: Any) -> None:
+async def save(
+    session: AsyncSession, commune: Commune, identity: Identity, actor: Any, now: datetime
+) -> None:
     """Writes the identity and records what changed in the audit trail."""
     before = form_values(commune)
     commune.name = identity.name
@@ -156,4 +159,5 @@ async def save(session: AsyncSession, commune: Commune, identity: Identity, acto
         f"commune:{commune.id}",
         "Identité de la commune modifiée" if changed else "Identité de la commune enregistrée",
         {"fields": changed},
+        now=now,
     )

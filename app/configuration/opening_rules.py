@@ -200,7 +200,7 @@ def describe(values: RuleValues | OpeningRule) -> str:
     return text
 
 
-async def add(session: AsyncSession, values: RuleValues, actor: Any) -> OpeningRule:
+async def add(session: AsyncSession, values: RuleValues, actor: Any, now: datetime) -> OpeningRule:
     """A new rule only opens more hours: no booking can be left outside by it."""
     rule = OpeningRule()
     _write(rule, values)
@@ -208,7 +208,7 @@ async def add(session: AsyncSession, values: RuleValues, actor: Any) -> OpeningR
     await session.flush()
     await record(
         session, actor, "opening_rule.created", f"opening_rule:{rule.id}",
-        f"Horaire ajouté : {describe(values)}",
+        f"Horaire ajouté : {describe(values)}", now=now,
     )  # fmt: skip
     return rule
 
@@ -317,7 +317,7 @@ async def change(
         summary += f" ; {len(found)} rendez-vous " + (
             "annulé(s), citoyens prévenus" if cancelled else "gardé(s) en exception"
         )
-    await record(session, actor, action, target, summary, details or None)
+    await record(session, actor, action, target, summary, details or None, now=now)
     return Applied(kept=[] if cancelled else references, cancelled=cancelled)
 
 

@@ -60,3 +60,32 @@ def test_names_too_long_are_refused():
     details, errors, _ = validate_contact({**VALID, "last_name": "x" * 101}, [])
     assert details is None
     assert "100 caractères" in errors.messages["last_name"]
+
+
+def test_extra_fields_of_kind_number_or_date_check_the_answer():
+    from app.booking.contact import validate_contact
+
+    fields = [
+        {"name": "dossier", "label": "Numéro de dossier", "required": True, "kind": "number"},
+        {"name": "naissance", "label": "Date de naissance", "required": False, "kind": "date"},
+    ]
+    form = {
+        "last_name": "Dupont",
+        "first_name": "Camille",
+        "email": "camille@example.org",
+        "phone": "06 12 34 56 78",
+        "extra_dossier": "12a",
+        "extra_naissance": "31/02/2010",
+    }
+    _, errors, _ = validate_contact(form, fields)
+    assert (
+        errors.messages["extra_dossier"]
+        == "Le champ « Numéro de dossier » attend un nombre, en chiffres."
+    )
+    assert errors.messages["extra_naissance"].startswith(
+        "Le champ « Date de naissance » attend une date"
+    )
+    details, errors, _ = validate_contact(
+        {**form, "extra_dossier": "12 345", "extra_naissance": "2010-12-31"}, fields
+    )
+    assert not errors and details.extra == {"dossier": "12 345", "naissance": "2010-12-31"}

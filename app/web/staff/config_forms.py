@@ -1,0 +1,44 @@
+"""Reading the configuration forms: every value (long Markdown texts included), the
+repeated ones (ticked desks) and an uploaded file, with their own size limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import UploadFile
+
+from app.configuration.logo import MAX_BYTES
+from app.configuration.markdown import MAX_LENGTH
+
+# Above what any field may hold, so that an over-long text gets its French message.
+MAX_FIELD = MAX_LENGTH + 1000
+# The body of a form with several long texts (percent-encoded, up to 6 bytes a character).
+TEXT_FORM_BODY = 512 * 1024
+# The identity form also carries the logo (multipart).
+IDENTITY_FORM_BODY = 1024 * 1024
+
+
+@dataclass
+class SubmittedForm:
+    values: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    file: bytes | None = None
+
+
+async def read_config_form(
+    request: Request[Any, Any, Any], *, file_field: str | None = None
+) -> SubmittedForm:
+    form = await request.form()
+    submitted = SubmittedForm()
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key == file_field and submitted.file is None:
+                data = await value.read(MAX_BYTES + 1)
+                submitted.file = data or None
+            continue
+        text = str(value)[:MAX_FIELD]
+        submitted.lists.setdefault(key, []).append(text)
+        submitted.values.setdefault(key, text)
+    return submitted

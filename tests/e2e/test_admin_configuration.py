@@ -1,0 +1,224 @@
+"""An administrator configures the commune in real Chromium — a new appointment type, its
+opening hours, the commune's colour — and a citizen then books that type in the same
+browser. Every configuration page and error state is photographed (desktop and phone) and
+audited with axe-core (WCAG 2.1 AA, zero violation); one run has JavaScript disabled."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from app.staff.roles import Role
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.helpers import PageWatch
+from tests.integration.staff_helpers import create_staff, log_in_page, server_settings
+
+pytestmark = pytest.mark.e2e
+
+TITLE = "Recensement citoyen"
+SITE = "Hôtel de ville"
+DESK = "Bureau de l'état civil"
+GREEN = "#1e6b34"
+
+
+def admin_page(open_page, server_data_dir, *, js: bool, viewport: dict[str, int]) -> PageWatch:
+    member = create_staff(server_settings(server_data_dir), Role.ADMIN)
+    watch = open_page(js=js, viewport=viewport)
+    log_in_page(watch.page, member)
+    return watch
+
+
+def submit(page: Page, button: str, status: int) -> None:
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        page.get_by_role("button", name=button).click()
+    assert info.value.status == status, f"{info.value.url}: {info.value.status} != {status}"
+    page.wait_for_load_state("load")
+
+
+def summary_count(page: Page, count: int) -> None:
+    summary = page.locator("#resume-erreurs")
+    expect(summary.locator("li")).to_have_count(count)
+    expect(summary).to_be_focused()  # its autofocus, no script needed
+    for href in summary.locator("a").evaluate_all("links => links.map(a => a.hash)"):
+        assert page.locator(href).count() == 1, f"summary link {href} leads nowhere"
+
+
+def fill_type(page: Page) -> None:
+    page.get_by_label("Titre", exact=True).fill(TITLE)
+    page.get_by_label("Service", exact=True).fill("Affaires générales")
+    page.get_by_label("Lieu").select_option(label=SITE)
+    page.get_by_label("Description").fill(
+        "Recensement des jeunes de **16 ans**. <script>alert(1)</script>"
+    )
+    page.get_by_label("Mention sur les données personnelles (RGPD)").fill(
+        "Données utilisées pour le *recensement* seulement."
+    )
+    page.get_by_label("Durée d'un rendez-vous (minutes)").fill("30")
+    page.get_by_label("Délai minimum avant le rendez-vous (minutes)").fill("0")
+    page.get_by_label("Horizon de réservation (jours)").fill("30")
+    page.get_by_label(DESK).check()
+    page.locator("#champ-extra_label_0").fill("Numéro de dossier")
+    page.locator("#champ-extra_required_0").check()
+
+
+def test_an_administrator_creates_a_type_with_hours_and_a_citizen_books_it(
+    open_page, server_data_dir
+) -> None:
+    watch = admin_page(open_page, server_data_dir, js=True, viewport=DESKTOP)
+    page = watch.page
+
+    page.get_by_role("navigation").get_by_role("link", name="Configuration").click()
+    expect(page.locator("h1")).to_have_text("Configuration")
+    watch.audit("config-bureau-1-index")
+
+    page.get_by_role("link", name="Types de rendez-vous").click()
+    expect(page.locator("h1")).to_have_text("Types de rendez-vous")
+    watch.audit("config-bureau-2-types")
+    page.get_by_role("link", name="Créer un type de rendez-vous").click()
+    watch.audit("config-bureau-3-type-nouveau")
+
+    # Wrong values first: nothing is created, the form says why, what was typed stays.
+    page.get_by_label("Titre", exact=True).fill(TITLE)
+    page.get_by_label("Capacité par guichet").fill("1")
+    page.get_by_label("Places réservées au personnel").fill("3")
+    page.get_by_label("Durée d'un rendez-vous (minutes)").fill("-10")
+    submit(page, "Créer le type de rendez-vous", 422)
+    expect(page).to_have_title(re.compile(r"^Erreur : Nouveau type de rendez-vous"))
+    summary_count(page, 6)  # lieu, description, RGPD, durée, places, guichets
+    expect(page.get_by_label("Titre", exact=True)).to_have_value(TITLE)
+    watch.audit("config-bureau-4-type-erreurs")
+
+    page.get_by_label("Places réservées au personnel").fill("0")
+    fill_type(page)
+    submit(page, "Créer le type de rendez-vous", 303)
+    expect(page.locator(".bandeau--succes")).to_contain_text("Le type de rendez-vous est créé.")
+    expect(page.get_by_role("row").filter(has_text=TITLE)).to_contain_text(DESK)
+    watch.audit("config-bureau-5-type-cree")
+
+    # Its own hours: Sundays 10:00–12:00, when the town hall is otherwise closed.
+    page.goto("/admin/configuration/horaires")
+    watch.audit("config-bureau-6-horaires")
+    page.get_by_role("link", name=f"Ajouter un horaire à {SITE}").click()
+    expect(page.get_by_label("Lieu")).to_have_value(re.compile(r"\d+"))
+    watch.audit("config-bureau-7-horaire-nouveau")
+    page.get_by_label("Jour de la semaine").select_option(label="Dimanche")
+    page.get_by_label("Début").fill("12:00")
+    page.get_by_label("Fin").fill("10:00")
+    page.get_by_label("Type de rendez-vous").select_option(label=f"{TITLE} ({SITE})")
+    submit(page, "Ajouter l'horaire", 422)
+    summary_count(page, 1)
+    watch.audit("config-bureau-8-horaire-erreur")
+    page.get_by_label("Début").fill("10:00")
+    page.get_by_label("Fin").fill("12:00")
+    submit(page, "Ajouter l'horaire", 303)
+    expect(page.locator(".bandeau--succes")).to_contain_text("L'horaire est ajouté.")
+    sunday_row = page.get_by_role("row").filter(has_text="Dimanche").filter(has_text=TITLE)
+    expect(sunday_row).to_have_count(1)
+
+    # The commune's colour, refused when too pale, then saved.
+    page.goto("/admin/configuration/commune")
+    watch.audit("config-bureau-9-commune")
+    page.get_by_label("Couleur principale").fill("#ffcc00")
+    submit(page, "Enregistrer", 422)
+    expect(page.locator("#erreur-primary_color")).to_contain_text("pas assez contrastée")
+    watch.audit("config-bureau-10-commune-erreur")
+    page.get_by_label("Couleur principale").fill(GREEN)
+    submit(page, "Enregistrer", 303)
+    expect(page.locator(".bandeau--succes")).to_contain_text("Les changements sont enregistrés")
+
+    # A citizen books it, in the same browser.
+    citizen = open_page(js=True, viewport=DESKTOP)
+    booking_reference = book_new_type(citizen)
+    citizen.assert_clean()
+
+    # Deleting the Sunday hours would leave that booking outside: it is listed, then kept.
+    page.goto("/admin/configuration/horaires")
+    sunday_row.get_by_role("button", name=re.compile(r"^Supprimer")).click()
+    page.wait_for_load_state("load")
+    expect(page.locator("h1")).to_have_text("Des rendez-vous seraient hors des horaires")
+    expect(page.get_by_role("table")).to_contain_text(booking_reference)
+    watch.audit("config-bureau-11-rendez-vous-hors-horaires")
+    submit(page, "Les garder comme exceptions et supprimer l'horaire", 303)
+    expect(page.locator(".bandeau--succes")).to_contain_text("1 rendez-vous est gardé")
+    expect(sunday_row).to_have_count(0)
+
+    # Back to the demo's colour for the other browser tests of this server.
+    page.goto("/admin/configuration/commune")
+    page.get_by_label("Couleur principale").fill("#000091")
+    submit(page, "Enregistrer", 303)
+    watch.assert_clean()
+
+
+def book_new_type(watch: PageWatch) -> str:
+    page = watch.page
+    page.goto("/rendez-vous/type")
+    header = page.locator(".entete")
+    expect(header).to_have_css("background-color", "rgb(30, 107, 52)")  # the new colour
+    expect(page.get_by_role("link", name="Mentions légales")).to_be_visible()
+    page.locator(".choix label").filter(has_text=TITLE).click()
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.locator(".texte-commune").first).to_contain_text("Recensement des jeunes de 16 ans")
+    expect(page.locator(".texte-commune strong").first).to_have_text("16 ans")
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("textbox", name="Nombre de personnes concernées").fill("1")
+    page.get_by_role("button", name="Continuer").click()
+    for name, value in {
+        "Nom": "Martin",
+        "Prénom": "Léa",
+        "Adresse électronique": "lea.martin@example.org",
+        "Téléphone mobile": "06 98 76 54 32",
+        "Numéro de dossier": "R-2026-17",
+    }.items():
+        page.get_by_role("textbox", name=name, exact=True).fill(value)
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.locator("h1")).to_have_text("Choisir la date et l'heure")
+    sunday = page.locator("fieldset.jour").filter(
+        has=page.locator("legend", has_text=re.compile(r"^Dimanche"))
+    )
+    if sunday.count() == 0:  # this week's Sunday morning is over
+        page.get_by_role("link", name="Semaine suivante").click()
+    expect(sunday.first.locator(".horaire label").first).to_be_visible()
+    first = sunday.first.locator(".horaire label").first
+    expect(first).to_have_text(re.compile(r"^1[01]\sh"))
+    first.click()
+    watch.screenshot("config-citoyen-creneau-dimanche")
+    page.get_by_role("button", name="Choisir ce créneau").click()
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    expect(page.locator("h1")).to_have_text("Bravo ! Vous avez pris votre rendez-vous en ligne !")
+    watch.audit("config-citoyen-confirmation")
+    return page.locator(".reference").first.inner_text().strip()
+
+
+def test_configuration_pages_without_javascript_on_a_phone(open_page, server_data_dir) -> None:
+    watch = admin_page(open_page, server_data_dir, js=False, viewport=PHONE)
+    page = watch.page
+    for path, name in [
+        ("/admin/configuration", "index"),
+        ("/admin/configuration/types", "types"),
+        ("/admin/configuration/horaires", "horaires"),
+        ("/admin/configuration/commune", "commune"),
+    ]:
+        page.goto(path)
+        watch.audit(f"config-sans-js-mobile-{name}")
+
+    page.goto("/admin/configuration/types/nouveau")
+    watch.audit("config-sans-js-mobile-type-nouveau")
+    submit(page, "Créer le type de rendez-vous", 422)
+    summary_count(page, 5)  # titre, description, RGPD, lieu, guichets
+    watch.audit("config-sans-js-mobile-type-erreurs")
+
+    page.goto("/admin/configuration/horaires/nouveau")
+    page.get_by_label("Début").fill("09:00")
+    page.get_by_label("Fin").fill("8:00")
+    submit(page, "Ajouter l'horaire", 422)
+    expect(page.locator("#erreur-end")).to_contain_text("L'heure de fin doit suivre")
+    watch.audit("config-sans-js-mobile-horaire-erreur")
+
+    page.goto("/mentions-legales")
+    expect(page.locator("h1")).to_have_text("Mentions légales")
+    watch.audit("config-sans-js-mobile-mentions-legales")
+    page.goto("/accessibilite")
+    watch.audit("config-sans-js-mobile-accessibilite")
+    watch.assert_clean()
