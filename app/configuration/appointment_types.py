@@ -173,15 +173,15 @@ def parse(
     rows, specs = _extras(form, errors)
     shown = TypeForm(values, chosen, _with_free_rows([r for r in rows if r["label"]]))
 
-    site = next((s for s in sites if str(s.id) == values["site_id"]), None)
-    if site is None:
-        errors.add("site_id", "Choisissez le lieu où le rendez-vous a lieu.")
     if not values["title"]:
         errors.add("title", "Saisissez le titre du rendez-vous.")
     elif len(values["title"]) > 200:
         errors.add("title", "Saisissez un titre de 200 caractères au plus.")
     if len(values["service"]) > 200:
         errors.add("service", "Saisissez un service de 200 caractères au plus.")
+    site = next((s for s in sites if str(s.id) == values["site_id"]), None)
+    if site is None:
+        errors.add("site_id", "Choisissez le lieu où le rendez-vous a lieu.")
     if not values["description_md"]:
         errors.add(
             "description_md", "Décrivez le rendez-vous : les citoyens le lisent avant de réserver."

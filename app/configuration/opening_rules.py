@@ -82,6 +82,9 @@ def values_of(rule: OpeningRule) -> dict[str, str]:
 
 def _time(errors: Errors, values: dict[str, str], name: str, label: str) -> time | None:
     raw = values[name].replace("h", ":").replace("H", ":")
+    if not raw:
+        errors.add(name, f"Saisissez l'heure de {label}, par exemple 08:30.")
+        return None
     if raw.endswith(":"):
         raw += "00"
     try:

@@ -19,7 +19,7 @@ from app.web.rendering import render
 FOREVER = "public, max-age=31536000, immutable"  # the address changes with the content
 
 
-async def _commune_page(request: Request[Any, Any, Any], title: str, field: str) -> Any:
+async def _commune_page(request: Request[Any, Any, Any], title: str, field: str) -> Response[Any]:
     async with request.app.state.db.read() as session:
         commune = await current_commune(session)
     if commune is None:
@@ -32,12 +32,12 @@ async def _commune_page(request: Request[Any, Any, Any], title: str, field: str)
 
 
 @get("/mentions-legales", name="legal-notice")
-async def legal_notice(request: Request[Any, Any, Any]) -> Any:
+async def legal_notice(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _commune_page(request, "Mentions légales", "legal_notice_html")
 
 
 @get("/accessibilite", name="accessibility")
-async def accessibility(request: Request[Any, Any, Any]) -> Any:
+async def accessibility(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _commune_page(request, "Déclaration d'accessibilité", "accessibility_html")
 
 

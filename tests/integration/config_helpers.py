@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -40,4 +41,5 @@ def audit_actions(settings: Any) -> list[str]:
 def summary_messages(page: str) -> list[str]:
     match = re.search(r'<div class="resume-erreurs".*?</ul>', page, re.S)
     assert match, "no error summary"
-    return [re.sub(r"<[^>]+>", "", m) for m in re.findall(r"<li>(.*?)</li>", match.group(0), re.S)]
+    items = re.findall(r"<li>(.*?)</li>", match.group(0), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in items]

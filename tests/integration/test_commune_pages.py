@@ -38,6 +38,7 @@ def test_the_footer_links_the_legal_notice_and_accessibility_pages(client):
 def test_the_legal_pages_show_the_sanitised_text_or_say_it_is_missing(client, settings):
     empty = client.get("/mentions-legales")
     assert empty.status_code == 200
+    assert empty.headers["content-type"].startswith("text/html")
     assert "La commune n'a pas encore publié cette page" in text_of(empty.text)
     source = "# Éditeur\n\nMairie de Test <script>alert(1)</script> [x](javascript:alert(1))"
     execute(

@@ -66,7 +66,7 @@ class ConfigurationController(Controller):
                     },
                     status_code=422,
                 )
-            await identity.save(session, commune, parsed, staff)
+            await identity.save(session, commune, parsed, staff, state.clock())
         async with state.db.read() as session:
             # This process's copy (error pages, back-office header); citizen pages read
             # the commune on each request.
