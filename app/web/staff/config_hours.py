@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.web.staff.auth import CurrentStaff, admins_only
-from app.web.staff.view import staff_page
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -17,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.configuration import appointment_types, opening_rules
 from app.configuration.opening_rules import Decision, NeedsDecision
 from app.db.models import Booking, OpeningRule, Site
+from app.web.staff.auth import CurrentStaff, admins_only
 from app.web.staff.config_forms import SubmittedForm, read_config_form
+from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
 BASE = "/admin/configuration/horaires"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.web.staff.auth import CurrentStaff, admins_only
-from app.web.staff.view import staff_page
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response
 
 from app.configuration import appointment_types as types
+from app.web.staff.auth import CurrentStaff, admins_only
 from app.web.staff.config_forms import TEXT_FORM_BODY, read_config_form
+from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
 BASE = "/admin/configuration/types"

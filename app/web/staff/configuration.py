@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.web.staff.auth import CurrentStaff, admins_only
-from app.web.staff.view import staff_page
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response
@@ -13,7 +11,9 @@ from litestar.response import Redirect, Response
 from app.booking.catalogue import current_commune
 from app.configuration import identity
 from app.configuration.logo import MAX_BYTES
+from app.web.staff.auth import CurrentStaff, admins_only
 from app.web.staff.config_forms import IDENTITY_FORM_BODY, read_config_form
+from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
 IDENTITY = "staff/configuration/commune.html"
