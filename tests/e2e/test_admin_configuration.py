@@ -152,6 +152,15 @@ def test_an_administrator_creates_a_type_with_hours_and_a_citizen_books_it(
     expect(page.locator(".bandeau--succes")).to_contain_text("1 rendez-vous est gardé")
     expect(sunday_row).to_have_count(0)
 
+    # Deactivated: no longer offered, and the booking already taken stays valid.
+    page.goto("/admin/configuration/types")
+    page.get_by_role("button", name=f"Désactiver « {TITLE} »").click()
+    page.wait_for_load_state("load")
+    expect(page.locator(".bandeau--succes")).to_contain_text(
+        "1 rendez-vous déjà pris reste valable : il aura lieu comme prévu."
+    )
+    watch.audit("config-bureau-12-type-desactive")
+
     # Back to the demo's colour for the other browser tests of this server.
     page.goto("/admin/configuration/commune")
     box(page, "Couleur principale").fill("#000091")
