@@ -31,9 +31,7 @@ def check(data: bytes) -> tuple[Logo | None, str | None]:
     if not data:
         return None, "Choisissez un fichier image."
     if len(data) > MAX_BYTES:
-        return None, (
-            f"Ce fichier pèse {len(data) // 1024} ko : le logo doit peser 200 ko au plus."
-        )
+        return None, "Ce fichier pèse plus de 200 ko : le logo doit peser 200 ko au plus."
     content_type = content_type_of(data)
     if content_type is None:
         return None, "Le logo doit être une image PNG ou JPEG (le format SVG n'est pas accepté)."

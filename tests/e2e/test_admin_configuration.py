@@ -9,9 +9,9 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from app.staff.roles import Role
 from playwright.sync_api import Page, expect
 
+from app.staff.roles import Role
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.helpers import PageWatch
 from tests.integration.staff_helpers import create_staff, log_in_page, server_settings

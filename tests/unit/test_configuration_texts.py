@@ -76,4 +76,25 @@ def test_svg_other_files_and_big_files_are_refused():
     assert "SVG" in logo.check(svg)[1]
     assert "PNG ou JPEG" in logo.check(b"GIF89a....")[1]
     big = _png() + b"\0" * (200 * 1024)
-    assert "200 ko au plus" in logo.check(big)[1]
+    assert (
+        logo.check(big)[1] == "Ce fichier pèse plus de 200 ko : le logo doit peser 200 ko au plus."
+    )
+
+
+def test_opening_covers_says_whether_a_desk_is_open_over_an_interval():
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from app.booking.availability import WeeklyOpening, opening_covers
+
+    paris = ZoneInfo("Europe/Paris")
+    monday = [WeeklyOpening(0, time(8, 30), time(12)), WeeklyOpening(0, time(12), time(13))]
+    at = lambda h, m=0: datetime(2026, 11, 30, h, m, tzinfo=paris)  # noqa: E731 - a Monday
+    assert opening_covers(monday, 1, at(11, 30), at(12, 30), paris)  # across merged rules
+    assert not opening_covers(monday, 1, at(8), at(8, 30), paris)
+    assert not opening_covers(monday[:1], 1, at(11, 30), at(12, 30), paris)
+    desk_only = [WeeklyOpening(0, time(9), time(10), desk_id=2)]
+    assert opening_covers(desk_only, 2, at(9), at(9, 30), paris)
+    assert not opening_covers(desk_only, 1, at(9), at(9, 30), paris)
+    later = [WeeklyOpening(0, time(9), time(10), valid_from=date(2026, 12, 7))]
+    assert not opening_covers(later, 1, at(9), at(9, 30), paris)
