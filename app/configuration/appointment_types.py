@@ -13,9 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.booking.service import lock_desks
 from app.configuration import markdown
+from app.configuration.cancellations import Decision, cancel_for_configuration
 from app.configuration.fields import Errors, checked, integer, multiline, one_line
 from app.db.models import AppointmentType, Booking, Desk, Site
+from app.settings import Settings
 from app.staff.audit import record
 
 EXTRA_KINDS = {"text": "Texte", "number": "Nombre", "date": "Date"}
@@ -359,14 +362,64 @@ async def create(
     return appointment_type
 
 
+@dataclass(frozen=True)
+class NeedsDecision:
+    """Nothing changed: these bookings are on desks the change removes from the type."""
+
+    stranded: list[Booking]
+
+
+async def stranded_bookings(
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    desk_ids: tuple[int, ...],
+    now: datetime,
+) -> list[Booking]:
+    """Confirmed bookings still to come of this type on the desks that would stop serving it."""
+    removed = {desk.id for desk in appointment_type.desks} - set(desk_ids)
+    if not removed:
+        return []
+    return list(
+        (
+            await session.execute(
+                select(Booking)
+                .where(
+                    Booking.type_id == appointment_type.id,
+                    Booking.status == "confirmed",
+                    Booking.start > now,
+                    Booking.desk_id.in_(removed),
+                )
+                .options(selectinload(Booking.type), selectinload(Booking.desk))
+                .order_by(Booking.start, Booking.id)
+            )
+        ).scalars()
+    )
+
+
 async def update(
     session: AsyncSession,
     appointment_type: AppointmentType,
     values: TypeValues,
     actor: Any,
     now: datetime,
-) -> list[str]:
-    """Saves the type; returns the names of the fields that changed."""
+    *,
+    settings: Settings,
+    decision: Decision | None = None,
+    shown: set[int] | None = None,
+) -> list[str] | NeedsDecision:
+    """Saves the type; returns the names of the fields that changed. If desks with
+    bookings still to come would stop serving the type and the administrator has not
+    decided about exactly those bookings (`shown`), nothing changes and they are returned.
+    The desks are locked first, as a confirmation locks them."""
+    await lock_desks(session, appointment_type)
+    stranded = await stranded_bookings(session, appointment_type, values.desk_ids, now)
+    if stranded and (decision is None or {b.id for b in stranded} != shown):
+        return NeedsDecision(stranded)
+    cancelled: list[str] = []
+    if decision is Decision.CANCEL:
+        for booking in stranded:
+            if await cancel_for_configuration(session, booking, now, settings):
+                cancelled.append(booking.reference)
     before = form_of(appointment_type)
     _apply(appointment_type, values, await _desks(session, values.desk_ids))
     await session.flush()
@@ -376,13 +429,17 @@ async def update(
         changed.append("desks")
     if before.extras != after.extras:
         changed.append("extra_fields")
+    details: dict[str, Any] = {"fields": changed}
+    if stranded:
+        key = "cancelled" if decision is Decision.CANCEL else "kept_on_removed_desks"
+        details[key] = cancelled if decision is Decision.CANCEL else [b.reference for b in stranded]
     await record(
         session,
         actor,
         "type.updated",
         f"appointment_type:{appointment_type.id}",
         f"Type de rendez-vous modifié : {appointment_type.title}",
-        {"fields": changed},
+        details,
         now=now,
     )
     return changed

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.booking.availability import WeeklyOpening, opening_covers
+from app.configuration.cancellations import Decision, cancel_for_configuration
 from app.configuration.fields import Errors, integer, one_line
 from app.db.models import AppointmentType, Booking, Desk, OpeningRule, Site
-from app.notifications.events import booking_cancelled
 from app.settings import Settings
 from app.staff.audit import record
 
@@ -27,11 +26,6 @@ FIELDS = (
     "site_id", "type_id", "desk_id", "weekday", "start", "end", "valid_from", "valid_until",
     "every_n_weeks",
 )  # fmt: skip
-
-
-class Decision(StrEnum):
-    KEEP = "garder"  # the bookings stay, as exceptions to the new hours
-    CANCEL = "annuler"  # cancelled, each citizen notified
 
 
 @dataclass(frozen=True)
@@ -310,7 +304,7 @@ async def change(
     cancelled: list[str] = []
     if decision is Decision.CANCEL:
         for booking in found:
-            await _cancel(session, booking, now, settings)
+            await cancel_for_configuration(session, booking, now, settings)
             cancelled.append(booking.reference)
     await session.flush()
     details: dict[str, Any] = {}
@@ -322,20 +316,3 @@ async def change(
         )
     await record(session, actor, action, target, summary, details or None, now=now)
     return Applied(kept=[] if cancelled else references, cancelled=cancelled)
-
-
-async def _cancel(
-    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
-) -> None:
-    """Cancels one booking the new hours leave out; the citizen receives the usual
-    cancellation (e-mail with METHOD:CANCEL, SMS where subscribed), the calendars follow."""
-    locked = (
-        await session.execute(select(Booking).where(Booking.id == booking.id).with_for_update())
-    ).scalar_one()
-    if locked.status != "confirmed":
-        return
-    locked.status = "cancelled"
-    locked.cancelled_at = now
-    locked.sequence += 1
-    await session.flush()
-    await booking_cancelled(session, locked, now, settings)

@@ -179,3 +179,41 @@ def test_editing_keeps_existing_extra_fields_and_adds_new_ones(client, settings,
     step4 = citizen.submit("/rendez-vous/coordonnees", CONTACT)
     assert "Renseignez le champ « Ville de naissance »." in text_of(step4.text)
     assert re.search(r'name="extra_ville_de_naissance"', step4.text)
+
+
+def test_removing_a_desk_with_bookings_from_a_type_asks_then_cancels_them(
+    client, settings, citizen
+):
+    book(citizen, "Urbanisme — permis de construire")
+    booking = bookings(settings)[0]
+    admin(client, settings)
+    urbanism = the_type(settings, "Urbanisme — permis de construire")
+    other_desk = next(d for d in urbanism.desks if d.id != booking.desk_id)
+    form = valid_form(
+        settings,
+        title=urbanism.title,
+        max_people="1",
+        capacity="1",
+        staff_reserved_places="0",
+    )
+    form["desks"] = [str(other_desk.id)]  # the booking's desk is taken off the type
+
+    asked = post_form(client, f"{BASE}/{urbanism.id}", form)
+    assert asked.status_code == 409
+    page = text_of(asked.text)
+    assert "Des rendez-vous sont pris sur les guichets retirés" in page
+    assert booking.reference in page
+    assert {d.id for d in the_type(settings, urbanism.title).desks} == {
+        d.id for d in urbanism.desks
+    }  # nothing changed yet
+    assert f'name="desks" value="{other_desk.id}"' in asked.text  # the change is carried
+
+    done = post_form(
+        client,
+        f"{BASE}/{urbanism.id}",
+        {**form, "decision": "annuler", "orphelins": str(booking.id)},
+        form_path=f"{BASE}/{urbanism.id}",
+    )
+    assert done.status_code == 303
+    assert [d.id for d in the_type(settings, urbanism.title).desks] == [other_desk.id]
+    assert bookings(settings)[0].status == "cancelled"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.datastructures import UploadFile
 
 from app.configuration.logo import MAX_BYTES
 from app.configuration.markdown import MAX_LENGTH
+from app.db.models import Booking
 
 # Above what any field may hold, so that an over-long text gets its French message.
 MAX_FIELD = MAX_LENGTH + 1000
@@ -42,3 +44,31 @@ async def read_config_form(
         submitted.lists.setdefault(key, []).append(text)
         submitted.values.setdefault(key, text)
     return submitted
+
+
+def replay(form: SubmittedForm, *, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Every submitted value as (name, value) pairs, to carry a change through a question."""
+    skipped = {"_csrf_token", "decision", "orphelins", *leave_out}
+    return [
+        (name, value)
+        for name, values in form.lists.items()
+        if name not in skipped
+        for value in values
+    ]
+
+
+def orphan_rows(bookings: list[Booking], timezone: str) -> list[dict[str, Any]]:
+    """What the administrator is shown of each stranded booking (local times)."""
+    tz = ZoneInfo(timezone)
+    return [
+        {
+            "id": booking.id,
+            "reference": booking.reference,
+            "start": booking.start.astimezone(tz),
+            "end": booking.end.astimezone(tz),
+            "type": booking.type.title,
+            "desk": booking.desk.name,
+            "person": f"{booking.first_name} {booking.last_name}".strip(),
+        }
+        for booking in bookings
+    ]

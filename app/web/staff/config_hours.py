@@ -4,7 +4,6 @@ leave bookings outside the new hours shows them and asks what to do with them.""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
@@ -13,10 +12,11 @@ from litestar.response import Redirect, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.configuration import appointment_types, opening_rules
-from app.configuration.opening_rules import Decision, NeedsDecision
-from app.db.models import Booking, OpeningRule, Site
+from app.configuration.cancellations import Decision, decision_from, shown_ids
+from app.configuration.opening_rules import NeedsDecision
+from app.db.models import OpeningRule, Site
 from app.web.staff.auth import CurrentStaff, admins_only
-from app.web.staff.config_forms import SubmittedForm, read_config_form
+from app.web.staff.config_forms import SubmittedForm, orphan_rows, read_config_form, replay
 from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
@@ -38,28 +38,9 @@ async def _choices(session: AsyncSession) -> dict[str, Any]:
 
 
 def _decision(form: SubmittedForm) -> tuple[Decision | None, set[int]]:
-    try:
-        decision = Decision(form.values.get("decision", ""))
-    except ValueError:
-        decision = None
-    shown = {int(i) for i in form.values.get("orphelins", "").split(",") if i.isdecimal()}
-    return decision, shown
-
-
-def _orphan_rows(orphans: list[Booking], site: Site) -> list[dict[str, Any]]:
-    tz = ZoneInfo(site.timezone)
-    return [
-        {
-            "id": booking.id,
-            "reference": booking.reference,
-            "start": booking.start.astimezone(tz),
-            "end": booking.end.astimezone(tz),
-            "type": booking.type.title,
-            "desk": booking.desk.name,
-            "person": f"{booking.first_name} {booking.last_name}".strip(),
-        }
-        for booking in orphans
-    ]
+    return decision_from(form.values.get("decision", "")), shown_ids(
+        form.values.get("orphelins", "")
+    )
 
 
 def _after_change(applied: opening_rules.Applied, done: str) -> Redirect:
@@ -168,7 +149,8 @@ class OpeningHoursController(Controller):
                 settings=state.settings,
             )
             if isinstance(outcome, NeedsDecision):
-                return await self._ask(request, session, rule, outcome, shown, deleting=False)
+                hidden = replay(submitted)
+                return await self._ask(request, session, rule, outcome, hidden, deleting=False)
         return _after_change(outcome, "modifie")
 
     @post("/{rule_id:int}/suppression")
@@ -193,8 +175,7 @@ class OpeningHoursController(Controller):
                 settings=state.settings,
             )
             if isinstance(outcome, NeedsDecision):
-                values = opening_rules.values_of(rule)
-                return await self._ask(request, session, rule, outcome, values, deleting=True)
+                return await self._ask(request, session, rule, outcome, [], deleting=True)
         return _after_change(outcome, "supprime")
 
     async def _ask(
@@ -203,22 +184,29 @@ class OpeningHoursController(Controller):
         session: AsyncSession,
         rule: OpeningRule,
         outcome: NeedsDecision,
-        values: dict[str, str],
+        hidden: list[tuple[str, str]],
         *,
         deleting: bool,
     ) -> Response[Any]:
         site = await session.get(Site, rule.site_id)
+        verb = "supprimer" if deleting else "modifier"
+        count = len(outcome.orphans)
         return staff_page(
             request,
             "staff/configuration/orphans.html",
             {
-                "rule": rule,
-                "rule_text": opening_rules.describe(rule),
-                "deleting": deleting,
-                "values": values,
-                "orphans": _orphan_rows(outcome.orphans, site),
+                "heading": "Des rendez-vous seraient hors des horaires",
+                "question": f"{verb.capitalize()} l'horaire « {opening_rules.describe(rule)} » "
+                f"laisserait {count} rendez-vous déjà pris en dehors des heures d'ouverture.",
+                "orphans": orphan_rows(outcome.orphans, site.timezone),
                 "orphan_ids": ",".join(str(b.id) for b in outcome.orphans),
                 "action": f"{BASE}/{rule.id}/suppression" if deleting else f"{BASE}/{rule.id}",
+                "hidden": hidden,
+                "keep_label": f"Les garder comme exceptions et {verb} l'horaire",
+                "cancel_label": f"Les annuler, prévenir les citoyens et {verb} l'horaire",
+                "back_href": BASE,
+                "back_label": "Ne rien changer et revenir aux horaires",
+                "trail": "Horaires d'ouverture",
             },
             status_code=409,
         )

@@ -10,8 +10,15 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response
 
 from app.configuration import appointment_types as types
+from app.configuration.cancellations import decision_from, shown_ids
 from app.web.staff.auth import CurrentStaff, admins_only
-from app.web.staff.config_forms import TEXT_FORM_BODY, read_config_form
+from app.web.staff.config_forms import (
+    TEXT_FORM_BODY,
+    SubmittedForm,
+    orphan_rows,
+    read_config_form,
+    replay,
+)
 from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
@@ -35,6 +42,34 @@ def _form_context(form: types.TypeForm, sites: list, errors: dict, **extra: Any)
         "numbers": types.NUMBERS,
         **extra,
     }
+
+
+def _ask(
+    request: AnyRequest,
+    appointment_type: Any,
+    outcome: types.NeedsDecision,
+    submitted: SubmittedForm,
+) -> Response[Any]:
+    count = len(outcome.stranded)
+    return staff_page(
+        request,
+        "staff/configuration/orphans.html",
+        {
+            "heading": "Des rendez-vous sont pris sur les guichets retirés",
+            "question": f"Retirer ces guichets du type « {appointment_type.title} » "
+            f"laisserait {count} rendez-vous déjà pris sur un guichet qui ne le reçoit plus.",
+            "orphans": orphan_rows(outcome.stranded, appointment_type.site.timezone),
+            "orphan_ids": ",".join(str(b.id) for b in outcome.stranded),
+            "action": f"{BASE}/{appointment_type.id}",
+            "hidden": replay(submitted),
+            "keep_label": "Les garder et enregistrer le type",
+            "cancel_label": "Les annuler, prévenir les citoyens et enregistrer le type",
+            "back_href": f"{BASE}/{appointment_type.id}",
+            "back_label": "Ne rien changer et revenir au type de rendez-vous",
+            "trail": "Types de rendez-vous",
+        },
+        status_code=409,
+    )
 
 
 class TypesController(Controller):
@@ -120,7 +155,18 @@ class TypesController(Controller):
                     status_code=422,
                 )
             was_active = appointment_type.active
-            await types.update(session, appointment_type, values, staff, state.clock())
+            outcome = await types.update(
+                session,
+                appointment_type,
+                values,
+                staff,
+                state.clock(),
+                settings=state.settings,
+                decision=decision_from(submitted.values.get("decision", "")),
+                shown=shown_ids(submitted.values.get("orphelins", "")),
+            )
+            if isinstance(outcome, types.NeedsDecision):
+                return _ask(request, appointment_type, outcome, submitted)
             upcoming = 0
             if was_active and not values.active:
                 upcoming = await types.future_bookings(session, type_id, state.clock())
