@@ -107,3 +107,18 @@ def test_a_png_logo_is_stored_and_shown_an_svg_is_refused(client, settings):
     assert removed.status_code == 303
     assert commune(settings).logo_digest == ""
     assert client.get(f"/logo/{digest}").status_code == 404
+
+
+def test_a_logo_near_the_limit_is_accepted_and_a_heavier_one_refused_in_french(client, settings):
+    admin(client, settings)
+    heavy = _png() + b"\0" * (150 * 1024)  # above the site-wide 64 kB body limit
+    saved = post_form(client, PAGE, VALID, files={"logo": ("logo.png", heavy, "image/png")})
+    assert saved.status_code == 303
+    digest = commune(settings).logo_digest
+    assert client.get(f"/logo/{digest}").content == heavy
+
+    too_heavy = _png() + b"\0" * (300 * 1024)
+    refused = post_form(client, PAGE, VALID, files={"logo": ("logo.png", too_heavy, "image/png")})
+    assert refused.status_code == 422
+    assert "Ce fichier pèse plus de 200 ko" in text_of(refused.text)
+    assert commune(settings).logo_digest == digest
