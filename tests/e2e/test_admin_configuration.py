@@ -15,6 +15,7 @@ from app.staff.roles import Role
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.helpers import PageWatch
 from tests.integration.staff_helpers import create_staff, log_in_page, server_settings
+from tests.unit.test_configuration_texts import _png
 
 pytestmark = pytest.mark.e2e
 
@@ -133,7 +134,11 @@ def test_an_administrator_creates_a_type_with_hours_and_a_citizen_books_it(
     expect(page.locator("#erreur-primary_color")).to_contain_text("pas assez contrastée")
     watch.audit("config-bureau-10-commune-erreur")
     box(page, "Couleur principale").fill(GREEN)
+    page.get_by_label("Nouveau logo").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": _png(120, 40)}]
+    )
     submit(page, "Enregistrer", 303)
+    expect(page.get_by_role("img", name="Logo actuel de la commune")).to_be_visible()
     expect(page.locator(".bandeau--succes")).to_contain_text("Les changements sont enregistrés")
 
     # A citizen books it, in the same browser.
@@ -167,7 +172,9 @@ def test_an_administrator_creates_a_type_with_hours_and_a_citizen_books_it(
     # Back to the demo's colour for the other browser tests of this server.
     page.goto("/admin/configuration/commune")
     box(page, "Couleur principale").fill("#000091")
+    page.get_by_role("checkbox", name="Retirer le logo").check()
     submit(page, "Enregistrer", 303)
+    expect(page.get_by_text("Aucun logo pour le moment.")).to_be_visible()
     watch.assert_clean()
 
 
@@ -176,6 +183,9 @@ def book_new_type(watch: PageWatch) -> str:
     page.goto("/rendez-vous/type")
     header = page.locator(".entete")
     expect(header).to_have_css("background-color", "rgb(30, 107, 52)")  # the new colour
+    logo = header.locator("img.entete__logo")
+    expect(logo).to_be_visible()
+    assert logo.evaluate("img => img.complete && img.naturalWidth") == 120
     expect(page.get_by_role("link", name="Mentions légales")).to_be_visible()
     page.locator(".choix label").filter(has_text=TITLE).click()
     page.get_by_role("button", name="Continuer").click()
