@@ -159,6 +159,7 @@ async def build_query(
             .where(
                 Booking.desk_id.in_(desk_ids),
                 Booking.status == CANCELLED,
+                Booking.cancelled_by_staff.is_(False),
                 AppointmentType.cooldown_minutes > 0,
                 Booking.end > span_start,
                 Booking.start < span_end,

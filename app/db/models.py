@@ -215,6 +215,9 @@ class Booking(Base):
     attendance: Mapped[str | None] = mapped_column(String(20), default=None)
     # When the retention job (or an erasure request) removed the person's data.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Cancelled by an agent: the place is free at once (the cool-down is against citizens
+    # trading slots, not for the town hall's own decisions).
+    cancelled_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
 
     type: Mapped[AppointmentType] = relationship()
     desk: Mapped[Desk] = relationship()

@@ -15,6 +15,7 @@ from email.utils import parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.booking.contact import is_mobile
 from app.calendar_sync.channel import enqueue_publication
 from app.calendar_sync.ics import Party, invitation
 from app.db.models import Booking
@@ -34,20 +35,40 @@ async def booking_confirmed(
 
 
 async def booking_moved(
-    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+    session: AsyncSession,
+    booking: Booking,
+    now: datetime,
+    settings: Settings,
+    *,
+    by_staff: bool = False,
 ) -> None:
     """The booking moved (call after its new start and incremented SEQUENCE are set):
-    e-mail with `METHOD:REQUEST`, same UID."""
-    await _fan_out(session, booking, now, settings, "booking_moved", _state_key(booking))
+    e-mail with `METHOD:REQUEST`, same UID. `by_staff`: an agent moved it, not the citizen."""
+    await _fan_out(
+        session, booking, now, settings, "booking_moved", _state_key(booking), by_staff=by_staff
+    )
     await enqueue_publication(session, booking, now, "booking_moved")
 
 
 async def booking_cancelled(
-    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+    session: AsyncSession,
+    booking: Booking,
+    now: datetime,
+    settings: Settings,
+    *,
+    by_staff: bool = False,
 ) -> None:
     """The booking was cancelled (call after status "cancelled" and SEQUENCE+1 are set):
-    e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`."""
-    await _fan_out(session, booking, now, settings, "booking_cancelled", _state_key(booking))
+    e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`. `by_staff`: an agent cancelled it."""
+    await _fan_out(
+        session,
+        booking,
+        now,
+        settings,
+        "booking_cancelled",
+        _state_key(booking),
+        by_staff=by_staff,
+    )
     await enqueue_publication(session, booking, now, "booking_cancelled")
 
 
@@ -78,11 +99,16 @@ async def _fan_out(
     settings: Settings,
     kind: str,
     key: str,
+    *,
+    by_staff: bool = False,
 ) -> bool:
+    """Enqueues the e-mail (when the booking has an address: staff may book for someone
+    who gave none) and the SMS (to a mobile number, where the commune subscribed). True
+    when something new was enqueued."""
     scene = await load_scene(session, booking)
     facts = booking_facts(scene, settings)
     calendar = method = None
-    if WORDINGS[kind].calendar:
+    if booking.email and WORDINGS[kind].calendar:
         method = "CANCEL" if kind == "booking_cancelled" else "REQUEST"
         calendar = invitation(
             booking,
@@ -95,38 +121,44 @@ async def _fan_out(
             attendee=Party(facts.citizen_name, booking.email),
         ).to_ical()
     email_key = f"{kind}:{key}:email"
-    message = compose_email(
-        kind,
-        facts,
-        recipient=booking.email,
-        sender=settings.mail.from_address,
-        reply_to=scene.commune.contact_email,
-        msgid=message_id(email_key, settings.uid_domain),
-        now=now,
-        calendar=calendar,
-        method=method,
-    )
-    created = await enqueue(
-        session,
-        channel="email",
-        kind=kind,
-        dedupe_key=email_key,
-        payload={"to": booking.email, "message": message.as_string()},
-        now=now,
-        booking_id=booking.id,
-    )
-    if scene.commune.sms_enabled and booking.phone:
-        await enqueue(
+    created = False
+    if booking.email:
+        message = compose_email(
+            kind,
+            facts,
+            recipient=booking.email,
+            sender=settings.mail.from_address,
+            reply_to=scene.commune.contact_email,
+            msgid=message_id(email_key, settings.uid_domain),
+            now=now,
+            calendar=calendar,
+            method=method,
+            by_staff=by_staff,
+        )
+        created = await enqueue(
             session,
-            channel="sms",
+            channel="email",
             kind=kind,
-            dedupe_key=f"{kind}:{key}:sms",
-            payload={
-                "to": booking.phone,
-                "text": sms_text(kind, facts),
-                "date": now.isoformat(),
-            },
+            dedupe_key=email_key,
+            payload={"to": booking.email, "message": message.as_string()},
             now=now,
             booking_id=booking.id,
+        )
+    if scene.commune.sms_enabled and booking.phone and is_mobile(booking.phone):
+        created = (
+            await enqueue(
+                session,
+                channel="sms",
+                kind=kind,
+                dedupe_key=f"{kind}:{key}:sms",
+                payload={
+                    "to": booking.phone,
+                    "text": sms_text(kind, facts),
+                    "date": now.isoformat(),
+                },
+                now=now,
+                booking_id=booking.id,
+            )
+            or created
         )
     return created
