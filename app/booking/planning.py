@@ -232,6 +232,7 @@ class WeekPlanner:
     now: datetime
     draft_id: int | None = None
     ignore_booking_id: int | None = None
+    for_staff: bool = False  # an agent booking or moving: the places kept for staff are free
     _weeks: dict[date, AvailabilityQuery | None] = field(default_factory=dict)
     _rest: AvailabilityQuery | None = None  # the window after its first week, once loaded
 
@@ -278,5 +279,6 @@ class WeekPlanner:
             first_day,
             last_day,
             draft_id=self.draft_id,
+            for_staff=self.for_staff,
             ignore_booking_id=self.ignore_booking_id,
         )

@@ -23,6 +23,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.booking.catalogue import MAX_ID
+from app.booking.changes import visible
 from app.booking.contact import normalise_phone
 from app.db.models import AppointmentType, Booking, Desk
 
@@ -150,3 +152,22 @@ def _ordered(items: list[Any], now: datetime) -> list[Any]:
     upcoming = sorted((b for b in items if b.end > now), key=lambda b: (b.start, b.id))
     past = sorted((b for b in items if b.end <= now), key=lambda b: (b.start, b.id), reverse=True)
     return upcoming + past
+
+
+async def booking_for_staff(
+    session: AsyncSession, booking_id: int, site_ids: set[int] | None
+) -> Booking | None:
+    """One booking with its type, site and desk, if it exists on a site the member sees."""
+    if not 0 < booking_id <= MAX_ID:
+        return None
+    booking = (
+        await session.execute(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .options(
+                selectinload(Booking.type).selectinload(AppointmentType.site),
+                selectinload(Booking.desk),
+            )
+        )
+    ).scalar()
+    return booking if visible(booking, site_ids) else None
