@@ -1,4 +1,4 @@
-"""The `creneau` command: serve, migrate, demo, worker, send-reminders, outbox."""
+"""The `creneau` command: serve, migrate, demo, worker, send-reminders, outbox, create-admin."""
 
 from __future__ import annotations
 
@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.calendar_sync.commands import register as register_calendar_commands
 
     register_calendar_commands(commands)
+    from app.staff.commands import register as register_staff_commands
+
+    register_staff_commands(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
