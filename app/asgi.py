@@ -35,9 +35,12 @@ from app.web.health import health
 from app.web.home import home
 from app.web.staff.account import AccountController
 from app.web.staff.auth import StaffForbidden, StaffLoginRequired, provide_staff
+from app.web.staff.bookings import BookingsController
 from app.web.staff.dashboard import DashboardController
 from app.web.staff.errors import forbidden_handler, login_required_handler
 from app.web.staff.password_links import PasswordLinkController
+from app.web.staff.phone_booking import PhoneBookingController
+from app.web.staff.planning import PlanningController
 from app.web.staff.session import StaffSessionController
 from app.web.staff.view import staff_menu
 
@@ -107,6 +110,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             PasswordLinkController,
             DashboardController,
             AccountController,
+            PlanningController,
+            BookingsController,
+            PhoneBookingController,
             *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
