@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from app.booking.catalogue import MAX_ID
 from app.booking.changes import visible
 from app.booking.contact import normalise_phone
-from app.db.models import AppointmentType, Booking, Desk
+from app.db.models import AppointmentType, AuditEvent, Booking, Desk
 
 MAX_RESULTS = 50
 MIN_NAME_LENGTH = 2
@@ -171,3 +171,16 @@ async def booking_for_staff(
         )
     ).scalar()
     return booking if visible(booking, site_ids) else None
+
+
+async def booking_history(session: AsyncSession, booking_id: int) -> list[AuditEvent]:
+    """What staff did to the booking, oldest first (the audit trail's events about it)."""
+    return list(
+        (
+            await session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.target == f"booking:{booking_id}")
+                .order_by(AuditEvent.at, AuditEvent.id)
+            )
+        ).scalars()
+    )

@@ -275,6 +275,9 @@ def test_an_agent_moves_a_booking_and_the_citizen_is_emailed(
     assert "Le rendez-vous a été déplacé. La personne est prévenue par e-mail." in text_of(
         page.text
     )
+    history = text_of(page.text).split("Historique", 1)[1]
+    assert f"Rendez-vous {town_hall_booking.reference} déplacé du 30/11/2026 10:00" in history
+    assert agent.email in history  # who did it
     moved = booking_of(settings, town_hall_booking.id)
     assert moved.start == datetime.fromisoformat(slots[3]) and moved.sequence == 1
     assert emails_of(settings, moved.id)[-1]["Subject"].startswith(

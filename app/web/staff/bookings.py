@@ -8,7 +8,7 @@ Actions are POST → 303 → GET to the detail, which says what was done (`?fait
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,12 @@ from app.booking.attendance import (
 from app.booking.catalogue import get_type_any
 from app.booking.changes import StaffRefusal, StaffRefused, staff_cancel, staff_move
 from app.booking.planning import WeekPlanner, monday_of
-from app.booking.search import booking_for_staff, interpret, search_bookings
+from app.booking.search import (
+    booking_for_staff,
+    booking_history,
+    interpret,
+    search_bookings,
+)
 from app.booking.service import SlotTaken
 from app.db.models import Booking, StaffUser
 from app.staff.roles import Role, at_least
@@ -109,7 +114,7 @@ class BookingsController(Controller):
         notice = DONE.get(fait or "", "")
         if notice and fait in ("deplace", "annule", "reserve"):
             notice += TOLD_BY_EMAIL if booking.email else no_email_hint(booking.email)
-        return _detail_page(request, staff, booking, notice=notice)
+        return await _detail_page(request, staff, booking, notice=notice)
 
     # --- move -----------------------------------------------------------------------------
 
@@ -127,9 +132,9 @@ class BookingsController(Controller):
         semaine: FromQuery[str | None] = None,
     ) -> Response[Any]:
         booking = await _visible_booking(request, staff, booking_id)
-        if booking.status != "confirmed" or booking.start <= request.app.state.clock():
-            reason = StaffRefusal.CANCELLED if booking.status != "confirmed" else StaffRefusal.BEGUN
-            return _detail_page(request, staff, booking, problem=REFUSALS[reason], status_code=409)
+        problem = _unchangeable(booking, request.app.state.clock())
+        if problem:
+            return await _detail_page(request, staff, booking, problem=problem, status_code=409)
         week = parse_day(semaine)
         return await _move_page(request, booking, monday_of(week) if week else None)
 
@@ -168,7 +173,7 @@ class BookingsController(Controller):
                     request, booking, week, error=REFUSALS[result.reason], status_code=422
                 )
             fresh = await _visible_booking(request, staff, booking_id)
-            return _detail_page(
+            return await _detail_page(
                 request, staff, fresh, problem=REFUSALS[result.reason], status_code=409
             )
         return Redirect(detail_path(booking.id, "deplace"), status_code=303)
@@ -185,9 +190,9 @@ class BookingsController(Controller):
         self, request: AnyRequest, staff: CurrentStaff, booking_id: FromPath[int]
     ) -> Response[Any]:
         booking = await _visible_booking(request, staff, booking_id)
-        if booking.status != "confirmed" or booking.start <= request.app.state.clock():
-            reason = StaffRefusal.CANCELLED if booking.status != "confirmed" else StaffRefusal.BEGUN
-            return _detail_page(request, staff, booking, problem=REFUSALS[reason], status_code=409)
+        problem = _unchangeable(booking, request.app.state.clock())
+        if problem:
+            return await _detail_page(request, staff, booking, problem=problem, status_code=409)
         return staff_page(request, "staff/booking_cancel.html", _booking_context(booking))
 
     @post("/{booking_id:int}/annuler", guards=[agents_only], opt={"role": "agent"})
@@ -210,7 +215,7 @@ class BookingsController(Controller):
             if result.reason is StaffRefusal.NOT_FOUND:
                 raise NotFoundException()
             fresh = await _visible_booking(request, staff, booking_id)
-            return _detail_page(
+            return await _detail_page(
                 request, staff, fresh, problem=REFUSALS[result.reason], status_code=409
             )
         return Redirect(detail_path(booking.id, "annule"), status_code=303)
@@ -225,7 +230,7 @@ class BookingsController(Controller):
         booking = await _visible_booking(request, staff, booking_id)
         choice = form.get("presence", "")
         if choice not in ATTENDANCE_CHOICES:
-            return _detail_page(
+            return await _detail_page(
                 request,
                 staff,
                 booking,
@@ -243,7 +248,7 @@ class BookingsController(Controller):
         if isinstance(result, AttendanceRefused):
             if result.reason is AttendanceRefusal.NOT_FOUND:
                 raise NotFoundException()
-            return _detail_page(
+            return await _detail_page(
                 request,
                 staff,
                 booking,
@@ -263,6 +268,15 @@ async def _visible_booking(request: AnyRequest, staff: StaffUser, booking_id: in
     if booking is None:
         raise NotFoundException()
     return booking
+
+
+def _unchangeable(booking: Booking, now: datetime) -> str:
+    """Why the booking can no longer be moved or cancelled ("" when it can)."""
+    if booking.status != "confirmed":
+        return REFUSALS[StaffRefusal.CANCELLED]
+    if booking.start <= now:
+        return REFUSALS[StaffRefusal.BEGUN]
+    return ""
 
 
 def _search_context(
@@ -293,7 +307,7 @@ def _booking_context(booking: Booking) -> dict[str, Any]:
     }
 
 
-def _detail_page(
+async def _detail_page(
     request: AnyRequest,
     staff: StaffUser,
     booking: Booking,
@@ -304,6 +318,8 @@ def _detail_page(
 ) -> Response[Any]:
     now = request.app.state.clock()
     changeable = booking.status == "confirmed" and booking.start > now
+    async with request.app.state.db.read() as session:
+        history = await booking_history(session, booking.id)
     context = {
         **_booking_context(booking),
         "may_act": at_least(staff.role, Role.AGENT),
@@ -311,6 +327,7 @@ def _detail_page(
         "markable": can_mark(booking.status, booking.start, now),
         "notice": notice,
         "problem": problem,
+        "history": history,
     }
     return staff_page(request, "staff/booking_detail.html", context, status_code=status_code)
 
