@@ -10,13 +10,21 @@ from datetime import datetime, timedelta
 from email import policy
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from app.db.models import AppointmentType, AuditEvent, Booking, Desk, OutboxMessage, Site
+from app.db.models import (
+    AppointmentType,
+    AuditEvent,
+    BlockedInterval,
+    Booking,
+    Desk,
+    OutboxMessage,
+    Site,
+)
 from app.staff.roles import Role
 from tests.conftest import CSRF_RE
 from tests.integration.flow import slot_values
-from tests.integration.helpers import URBANISM, bookings, fetch, text_of, walk_to
+from tests.integration.helpers import URBANISM, bookings, execute, fetch, text_of, walk_to
 from tests.integration.staff_helpers import create_staff, logged_in
 
 TOWN_HALL = "Hôtel de ville"
@@ -115,6 +123,17 @@ def staff(client, settings) -> Staff:
 def test_the_day_planning_shows_bookings_free_places_and_absences(
     staff, agent, town_hall_booking, settings
 ):
+    passport_desk = fetch(settings, select(Desk).where(Desk.name == "Guichet titres d'identité"))[0]
+    execute(
+        settings,
+        insert(BlockedInterval).values(
+            desk_id=passport_desk.id,
+            start=datetime.fromisoformat(f"{MONDAY}T14:00:00+01:00"),
+            end=datetime.fromisoformat(f"{MONDAY}T17:00:00+01:00"),
+            label="Formation",
+            source="manual",
+        ),
+    )
     page = staff.as_(agent).get(f"/admin/planning?jour={MONDAY}")
     assert page.status_code == 200
     text = text_of(page.text)
@@ -125,6 +144,9 @@ def test_the_day_planning_shows_bookings_free_places_and_absences(
     assert "Places libres" in text and "Carte d'identité / passeport" in text
     # The booked 10:00 is no longer free on the desk that took it, still free on the other.
     assert "10 h 30" in text
+    assert "Guichet titres d'identité : de 14 h à 17 h (Formation)" in text
+    passports = text.split("Carte d'identité / passeport —", 1)[1].split("Mariage")[0]
+    assert "13 h 45" in passports and "14 h 15" not in passports  # absent in the afternoon
     assert 'class="pas-imprime' in page.text and "/static/css/agent.css" in page.text
 
 
