@@ -5,7 +5,10 @@ booking: the messages are composed now (what the citizen reads is what was decid
 written to the outbox; they exist if and only if the change is committed. Calling one twice
 for the same booking state enqueues nothing more (one dedupe key per message).
 
-Channels: an e-mail always; an SMS too when the commune subscribed (`commune.sms_enabled`).
+Channels: an e-mail always; an SMS too when the commune subscribed (`commune.sms_enabled`);
+a web push to each browser subscribed to the booking for the confirmation and the reminder,
+and for a move or cancellation only when staff made it (`by_staff=True`): the citizen who
+changed the booking knows already.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from app.notifications.email import WORDINGS, compose_email, message_id
 from app.notifications.facts import BookingScene, booking_facts, load_scene
 from app.notifications.sms import sms_text
 from app.outbox.store import enqueue
+from app.push.channel import enqueue_push
 from app.settings import Settings
 
 
@@ -34,20 +38,34 @@ async def booking_confirmed(
 
 
 async def booking_moved(
-    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+    session: AsyncSession,
+    booking: Booking,
+    now: datetime,
+    settings: Settings,
+    *,
+    by_staff: bool = False,
 ) -> None:
     """The booking moved (call after its new start and incremented SEQUENCE are set):
-    e-mail with `METHOD:REQUEST`, same UID."""
-    await _fan_out(session, booking, now, settings, "booking_moved", _state_key(booking))
+    e-mail with `METHOD:REQUEST`, same UID. A web push too when staff moved it."""
+    await _fan_out(
+        session, booking, now, settings, "booking_moved", _state_key(booking), push=by_staff
+    )
     await enqueue_publication(session, booking, now, "booking_moved")
 
 
 async def booking_cancelled(
-    session: AsyncSession, booking: Booking, now: datetime, settings: Settings
+    session: AsyncSession,
+    booking: Booking,
+    now: datetime,
+    settings: Settings,
+    *,
+    by_staff: bool = False,
 ) -> None:
     """The booking was cancelled (call after status "cancelled" and SEQUENCE+1 are set):
-    e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`."""
-    await _fan_out(session, booking, now, settings, "booking_cancelled", _state_key(booking))
+    e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`. A web push too when staff cancelled it."""
+    await _fan_out(
+        session, booking, now, settings, "booking_cancelled", _state_key(booking), push=by_staff
+    )
     await enqueue_publication(session, booking, now, "booking_cancelled")
 
 
@@ -78,6 +96,8 @@ async def _fan_out(
     settings: Settings,
     kind: str,
     key: str,
+    *,
+    push: bool = True,
 ) -> bool:
     scene = await load_scene(session, booking)
     facts = booking_facts(scene, settings)
@@ -129,4 +149,6 @@ async def _fan_out(
             now=now,
             booking_id=booking.id,
         )
+    if push and created:
+        await enqueue_push(session, booking, now, kind, key, facts)
     return created
