@@ -47,11 +47,23 @@
       work.push(store.remember(memo).then(function () {
         // Its cancel page, kept by the service worker, lets the citizen cancel offline.
         if (memo.status === "confirme") {
-          return fetch(memo.cancel, { credentials: "same-origin" }).catch(function () {});
+          return whenControlled().then(function () {
+            return fetch(memo.cancel, { credentials: "same-origin" });
+          }).catch(function () {});
         }
       }));
     });
     return Promise.all(work);
+  }
+
+  // Resolves once a service worker controls this page (at once on later visits; after its
+  // first activation on the very first one).
+  function whenControlled() {
+    if (!("serviceWorker" in navigator)) return Promise.reject(new Error("sans service worker"));
+    if (navigator.serviceWorker.controller) return Promise.resolve();
+    return new Promise(function (resolve) {
+      navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+    });
   }
 
   // --- reachability ----------------------------------------------------------------

@@ -1,0 +1,216 @@
+"""The installable app in real headless Chromium: the service worker installs and controls
+the page; with the server stopped (Playwright's offline switch does not cover the service
+worker's own requests) "Mes rendez-vous" and a booking open from the device; a cancellation
+made offline is queued, shown as pending, then replayed once the server is back — and the
+booking is cancelled exactly once, even when the same request is replayed again. Chromium
+reports no installability error. Every screen is audited with axe-core (phone width).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.e2e.helpers import Axe, PageWatch
+from tests.e2e.test_booking_flow import Citizen
+from tests.e2e.test_changes import Mairie, book
+from tests.server import free_port, running_server
+
+pytestmark = pytest.mark.e2e
+
+PENDING = "Annulation en attente d'envoi"
+OFFLINE = "Vous êtes hors connexion."
+
+
+class RestartableServer:
+    """`creneau serve` that can be stopped and started again on the same address and data
+    (the browser's service worker and cookies belong to that origin)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stack: ExitStack | None = None
+
+    def start(self) -> None:
+        stack = ExitStack()
+        stack.enter_context(running_server(self.data_dir, port=self.port, CRENEAU_DEBUG="true"))
+        self._stack = stack
+
+    def stop(self) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+
+@pytest.fixture
+def pwa_server(tmp_path: Path, browser) -> Iterator[RestartableServer]:
+    server = RestartableServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def phone(browser, pwa_server: RestartableServer, axe_source: str) -> Iterator[PageWatch]:
+    context = browser.new_context(
+        base_url=pwa_server.url,
+        viewport=PHONE,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        service_workers="allow",
+    )
+    context.set_default_timeout(15_000)
+    axe = Axe(browser, pwa_server.url, axe_source, PHONE, js=True)
+    watch = PageWatch(context.new_page(), js=True, axe=axe, screenshots=SCREENSHOTS)
+    yield watch
+    axe.close()
+    context.close()
+    assert not watch.problems, "the browser reported:\n" + "\n".join(watch.problems)
+
+
+def remembered(page) -> list[dict]:
+    return page.evaluate("creneauAppareil.bookings()")
+
+
+def wait_until(condition, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def cached_page_urls(page) -> list[str]:
+    return page.evaluate(
+        "caches.open('creneau-pages').then(c => c.keys()).then(k => k.map(r => r.url))"
+    )
+
+
+def test_offline_list_detail_and_cancel_replayed_once(
+    phone: PageWatch, pwa_server: RestartableServer
+) -> None:
+    page = phone.page
+    mairie = Mairie(pwa_server.data_dir)
+    citizen = Citizen(phone, "pwa")
+    reference = book(citizen)
+
+    # The worker installs and takes control; the booking is remembered with its links.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    wait_until(lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"), "control")
+    wait_until(lambda: [b["reference"] for b in remembered(page)] == [reference], "the memo")
+    memo = remembered(page)[0]
+    assert memo["cancel"].startswith("/rendez-vous/annuler/")
+    assert "Dupont" not in str(memo) and "camille" not in str(memo).lower()
+    wait_until(
+        lambda: any(url.endswith(memo["cancel"]) for url in cached_page_urls(page)),
+        "the cancel page in the cache",
+    )
+
+    page.goto("/mes-rendez-vous")
+    card = page.locator(".rendez-vous-carte")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text(reference)
+    expect(card).to_contain_text("Confirmé")
+    expect(card).to_contain_text("Dernière mise à jour")
+    expect(page.locator("#bandeau-hors-ligne")).to_be_hidden()
+    phone.audit("pwa-mes-rendez-vous-en-ligne")
+
+    pwa_server.stop()
+    page.reload()
+    expect(page.locator("#bandeau-hors-ligne")).to_be_visible()
+    expect(page.locator("#bandeau-hors-ligne")).to_contain_text(OFFLINE)
+    expect(card).to_contain_text(reference)
+    phone.audit("pwa-mes-rendez-vous-hors-ligne")
+
+    card.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/mes-rendez-vous/rendez-vous#"))
+    detail = page.locator("#appareil-detail")
+    expect(detail).to_contain_text(reference)
+    expect(detail).to_contain_text(memo["date"])
+    phone.audit("pwa-rendez-vous-hors-ligne")
+
+    # Modifying needs fresh availability: said plainly.
+    page.get_by_role("link", name="Modifier ce rendez-vous").click()
+    expect(page.locator("h1")).to_have_text("Modifier un rendez-vous demande une connexion")
+    phone.audit("pwa-modification-hors-ligne")
+    page.go_back()
+
+    # Cancelling offline: the cancel page comes from the cache, the POST is queued.
+    page.get_by_role("link", name="Annuler ce rendez-vous").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text(reference)
+    dialog.get_by_role("button", name="Oui, annuler le rendez-vous").click()
+    expect(page).to_have_url(re.compile(r"/mes-rendez-vous$"))
+    expect(card).to_contain_text(PENDING)
+    expect(page.locator("#appareil-attente")).to_be_visible()
+    phone.audit("pwa-annulation-en-attente")
+    queued = page.evaluate("creneauAppareil.queued()")
+    assert [entry["url"] for entry in queued] == [memo["cancel"]]
+    assert queued[0]["fields"]["_csrf_token"] and queued[0]["fields"]["choix"] == "annuler"
+    assert mairie.booking(reference)["status"] == "confirmed"
+
+    # The server is back: the queue is replayed, the booking cancelled once.
+    pwa_server.start()
+    page.reload()
+    expect(card).to_contain_text("Annulé", timeout=20_000)
+    expect(page.locator("#appareil-attente")).to_be_hidden()
+    assert page.evaluate("creneauAppareil.queued()") == []
+    booking = mairie.booking(reference)
+    assert (booking["status"], booking["sequence"]) == ("cancelled", 1)
+    mairie.wait_for_emails(reference, 2)
+
+    # The same request replayed again is answered as already done; nothing changes.
+    page.evaluate("entry => creneauAppareil.enqueue(entry)", queued[0])
+    page.evaluate(
+        "navigator.serviceWorker.ready.then(r => r.active.postMessage({type: 'rejouer'}))"
+    )
+    wait_until(lambda: page.evaluate("creneauAppareil.queued()") == [], "the second replay")
+    expect(card).to_contain_text("Annulé")
+    assert mairie.booking(reference)["sequence"] == 1
+    time.sleep(2)  # the embedded worker would have written a second e-mail by now
+    subjects = [message["Subject"] for message in mairie.emails_about(reference)]
+    assert len(subjects) == 2, subjects
+
+    # "Oublier cet appareil" removes what the device kept.
+    page.get_by_role("button", name="Oublier cet appareil").click()
+    expect(page.locator("#appareil-etat")).to_have_text("Cet appareil a oublié vos rendez-vous.")
+    expect(page.locator("#appareil-liste")).to_contain_text("Aucun rendez-vous")
+    assert remembered(page) == []
+    assert not any(url.endswith(memo["cancel"]) for url in cached_page_urls(page))
+    phone.audit("pwa-appareil-oublie")
+
+
+def test_chromium_reports_no_installability_error(browser, pwa_server: RestartableServer) -> None:
+    """Through the DevTools protocol, in a profile on disk (an incognito-like context is
+    never installable)."""
+    with tempfile.TemporaryDirectory() as profile:
+        context = browser.browser_type.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            base_url=pwa_server.url,
+            locale="fr-FR",
+        )
+        try:
+            page = context.new_page()
+            page.goto("/mes-rendez-vous")
+            page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            page.reload()
+            assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
+            cdp = context.new_cdp_session(page)
+            assert cdp.send("Page.getInstallabilityErrors") == {"installabilityErrors": []}
+            manifest = cdp.send("Page.getAppManifest")
+            assert manifest["errors"] == []
+            assert '"display": "standalone"' in manifest["data"]
+        finally:
+            context.close()
