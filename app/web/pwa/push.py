@@ -1,4 +1,4 @@
-"""POST /notifications/abonnement: the browser on the confirmation page asks to be notified
+"""POST /rendez-vous/notifications: the browser on the confirmation page asks to be notified
 about the booking it just made (the draft cookie names it; nothing else can)."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from typing import Any
 from litestar import Request, post
 from litestar.response import Response
 
-from app.push.subscriptions import parse_subscription, subscribe
+from app.push.optin import opt_in
+from app.push.subscriptions import parse_subscription
 from app.web.citizen.session import CitizenContext, current_draft
 
 AnyRequest = Request[Any, Any, Any]
 
 
-@post("/notifications/abonnement", name="push-subscribe")
+@post("/rendez-vous/notifications", name="push-subscribe")
 async def push_subscribe(request: AnyRequest) -> Response[dict[str, str]]:
     ctx = CitizenContext.of(request)
     draft = await current_draft(request, ctx)
@@ -29,8 +30,8 @@ async def push_subscribe(request: AnyRequest) -> Response[dict[str, str]]:
     data = parse_subscription(body.get("subscription") if isinstance(body, dict) else None)
     if data is None:
         return Response({"message": "Abonnement non valable."}, status_code=400)
-    async with request.app.state.db.write() as session:
-        await subscribe(session, draft.booking_id, data, ctx.now)
+    if not await opt_in(request.app.state.db, draft.booking_id, data, ctx.now, ctx.settings):
+        return Response({"message": "Ce rendez-vous n'est plus actif."}, status_code=409)
     return Response(
         {"message": "Les notifications de ce rendez-vous arriveront sur cet appareil."},
         status_code=201,
