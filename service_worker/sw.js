@@ -3,8 +3,9 @@
 //
 // - The app shell (CSS, scripts, icons, the offline pages, "Mes rendez-vous") is precached
 //   in a cache named after VERSION; older caches are deleted on activation.
-// - Pages that show a remembered booking are network-first with a cached fallback; the
-//   Cache API matches on `Vary: HX-Request`, so a fragment never stands in for a page.
+// - Pages that show a remembered booking are network-first with a cached fallback; their
+//   htmx fragments are kept in a cache of their own, so a fragment never stands in for a
+//   page (and the Cache API's Vary matching checks it again).
 //   Other pages (the booking steps, which show contact details) are never stored.
 // - A cancellation posted without network is queued in IndexedDB (its signed link, the
 //   CSRF token of its form) and replayed later: Background Sync where the browser has it,
@@ -17,6 +18,9 @@ var VERSION = "__VERSION__";
 var SHELL = __SHELL__;
 var SHELL_CACHE = "creneau-shell-" + VERSION;
 var PAGES_CACHE = "creneau-pages";
+// htmx fragments of the same addresses: a cache of their own, because Cache.put replaces
+// every entry of a URL whatever its Vary, so one cache could not keep both.
+var FRAGMENTS_CACHE = "creneau-fragments";
 var SYNC_TAG = "creneau-annulations";
 var CANCEL_PATH = /^\/rendez-vous\/annuler\/[^/?#]+$/;
 var MODIFY_PATH = /^\/rendez-vous\/modifier\//;
@@ -66,17 +70,21 @@ function cacheFirst(request) {
 }
 
 function networkFirst(request) {
+  var cacheName = request.headers.get("HX-Request") ? FRAGMENTS_CACHE : PAGES_CACHE;
   return fetch(request).then(function (response) {
     if (response.status < 500 && !response.redirected && response.type === "basic") {
       var copy = response.clone();
-      caches.open(PAGES_CACHE).then(function (cache) { return cache.put(request, copy); });
+      caches.open(cacheName).then(function (cache) { return cache.put(request, copy); });
     }
     return response;
   }).catch(function () {
-    return caches.match(request, { cacheName: PAGES_CACHE }).then(function (hit) {
+    return caches.match(request, { cacheName: cacheName }).then(function (hit) {
       return hit || caches.match(request, { cacheName: SHELL_CACHE, ignoreSearch: true });
     }).then(function (hit) {
-      return hit || offlinePage("/hors-ligne");
+      if (hit) return hit;
+      // An htmx request gets no whole page in its place: a network error, which the page
+      // reports above the form (creneau.js).
+      return request.headers.get("HX-Request") ? Response.error() : offlinePage("/hors-ligne");
     });
   });
 }

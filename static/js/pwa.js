@@ -199,7 +199,9 @@
   }
 
   function forgetDevice() {
-    var work = [store.forgetAll(), caches.delete("creneau-pages")];
+    var work = [
+      store.forgetAll(), caches.delete("creneau-pages"), caches.delete("creneau-fragments"),
+    ];
     if ("serviceWorker" in navigator) {
       work.push(navigator.serviceWorker.getRegistration().then(function (registration) {
         return registration && registration.pushManager &&

@@ -116,6 +116,12 @@ def test_offline_list_detail_and_cancel_replayed_once(
         "the cancel page in the cache",
     )
 
+    # htmx asks for the cancel page's fragment: kept apart (Vary: HX-Request).
+    fragment = page.evaluate(
+        "url => fetch(url, {headers: {'HX-Request': 'true'}}).then(r => r.text())", memo["cancel"]
+    )
+    assert "<html" not in fragment.lower() and 'id="etape"' in fragment
+
     page.goto("/mes-rendez-vous")
     card = page.locator(".rendez-vous-carte")
     expect(card).to_have_count(1)
@@ -127,6 +133,18 @@ def test_offline_list_detail_and_cancel_replayed_once(
 
     pwa_server.stop()
     page.reload()
+    # Offline, a page request never gets a fragment, and htmx never gets a page.
+    whole = page.evaluate("url => fetch(url).then(r => r.text())", memo["cancel"])
+    assert whole.lstrip().lower().startswith("<!doctype html>") and "alertdialog" in whole
+    hx_fetch = "url => fetch(url, {headers: {'HX-Request': 'true'}}).then(r => r.text())"
+    assert page.evaluate(hx_fetch, memo["cancel"]) == fragment
+    assert (
+        page.evaluate(
+            "() => fetch('/mes-rendez-vous', {headers: {'HX-Request': 'true'}})"
+            ".then(() => 'page', () => 'network error')"
+        )
+        == "network error"
+    )
     expect(page.locator("#bandeau-hors-ligne")).to_be_visible()
     expect(page.locator("#bandeau-hors-ligne")).to_contain_text(OFFLINE)
     expect(card).to_contain_text(reference)

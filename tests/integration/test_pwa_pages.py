@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select, update
 
-from app.db.models import Commune, OutboxMessage
+from app.db.models import Booking, Commune, OutboxMessage
 from app.push.vapid import load_or_create_keys
 from app.settings import PROJECT_ROOT
 from tests.conftest import CSRF_RE
@@ -103,6 +103,12 @@ def test_refreshing_what_the_device_remembers(citizen, settings) -> None:
     answer = refresh(citizen, [link, "/rendez-vous/annuler/faux", "/ailleurs"], token).json()
     assert [item["etat"] for item in answer["rendez_vous"]] == ["confirme", "inconnu"]
     assert answer["rendez_vous"][0]["rendez_vous"]["reference"] == booking.reference
+
+    # Changed since (by the town hall): the old link does not fetch the new ones.
+    execute(settings, update(Booking).values(sequence=Booking.sequence + 1))
+    [state] = refresh(citizen, [link], token).json()["rendez_vous"]
+    assert state == {"lien": link, "etat": "remplace"}
+    execute(settings, update(Booking).values(sequence=Booking.sequence - 1))
 
     citizen.client.post(link, data={"choix": "annuler", "_csrf_token": token})
     [state] = refresh(citizen, [link], token).json()["rendez_vous"]

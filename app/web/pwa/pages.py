@@ -80,7 +80,8 @@ class DevicePagesController(Controller):
             booking = await changes.find_booking(db, claim.booking_id) if claim else None
             state = links.link_state(claim, booking, now) if claim else LinkState.UNKNOWN
             answer: dict[str, Any] = {"lien": path, "etat": STATES[state]}
-            if booking is not None and booking.anonymised_at is None:
+            # A replaced link gets no newer ones: the last e-mail has them.
+            if state is not LinkState.SUPERSEDED and booking and booking.anonymised_at is None:
                 status = "annule" if booking.status == "cancelled" else "confirme"
                 answer["rendez_vous"] = device_memo(booking, settings.secret_key, status)
             answers.append(answer)
