@@ -199,6 +199,9 @@
   }
 
   function forgetDevice() {
+    var question = "Effacer de cet appareil vos rendez-vous et les annulations qui n'ont " +
+      "pas encore été envoyées\u00a0? Vos rendez-vous à la mairie ne changent pas.";
+    if (!window.confirm(question)) return Promise.resolve();
     var work = [
       store.forgetAll(), caches.delete("creneau-pages"), caches.delete("creneau-fragments"),
     ];
@@ -212,7 +215,10 @@
     }
     return Promise.all(work).then(function () {
       var state = document.getElementById("appareil-etat");
-      if (state) state.textContent = "Cet appareil a oublié vos rendez-vous.";
+      if (state) {
+        state.textContent = "Cet appareil a oublié vos rendez-vous.";
+        state.focus();  // the button that had the focus is gone
+      }
       document.getElementById("oublier").hidden = true;
       return draw();
     });

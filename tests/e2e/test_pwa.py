@@ -200,8 +200,10 @@ def test_offline_list_detail_and_cancel_replayed_once(
     assert len(subjects) == 2, subjects
 
     # "Oublier cet appareil" removes what the device kept.
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Oublier cet appareil").click()
     expect(page.locator("#appareil-etat")).to_have_text("Cet appareil a oublié vos rendez-vous.")
+    expect(page.locator("#appareil-etat")).to_be_focused()
     expect(page.locator("#appareil-liste")).to_contain_text("Aucun rendez-vous")
     assert remembered(page) == []
     assert not any(url.endswith(memo["cancel"]) for url in cached_page_urls(page))
@@ -230,5 +232,7 @@ def test_chromium_reports_no_installability_error(browser, pwa_server: Restartab
             manifest = cdp.send("Page.getAppManifest")
             assert manifest["errors"] == []
             assert '"display": "standalone"' in manifest["data"]
+            # The browser offers installation: our invitation appears (never on its own).
+            expect(page.get_by_role("button", name="Installer l'application")).to_be_visible()
         finally:
             context.close()
