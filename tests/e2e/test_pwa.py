@@ -236,3 +236,16 @@ def test_chromium_reports_no_installability_error(browser, pwa_server: Restartab
             expect(page.get_by_role("button", name="Installer l'application")).to_be_visible()
         finally:
             context.close()
+
+
+def test_the_device_pages_say_what_they_need_without_javascript(open_page) -> None:
+    watch = open_page(js=False, viewport=PHONE)
+    page = watch.page
+    page.goto("/mes-rendez-vous")
+    expect(page.locator("h1")).to_have_text("Mes rendez-vous")
+    expect(page.locator("#appareil-liste")).to_contain_text("demande JavaScript")
+    expect(page.get_by_role("button", name="Oublier cet appareil")).to_be_hidden()
+    watch.audit("pwa-sans-js-mes-rendez-vous")
+    page.goto("/hors-ligne")
+    expect(page.locator("h1")).to_have_text("Vous êtes hors connexion")
+    watch.audit("pwa-sans-js-hors-ligne")
