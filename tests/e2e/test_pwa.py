@@ -8,6 +8,7 @@ reports no installability error. Every screen is audited with axe-core (phone wi
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 import time
@@ -249,3 +250,57 @@ def test_the_device_pages_say_what_they_need_without_javascript(open_page) -> No
     page.goto("/hors-ligne")
     expect(page.locator("h1")).to_have_text("Vous êtes hors connexion")
     watch.audit("pwa-sans-js-hors-ligne")
+
+
+def test_the_worker_shows_a_pushed_message_as_a_notification(
+    browser, pwa_server: RestartableServer
+) -> None:
+    """The push service's delivery is simulated through the DevTools protocol (headless
+    Chromium has no push service); the payload is the one the "push" channel sends."""
+    context = browser.new_context(base_url=pwa_server.url, locale="fr-FR")
+    try:
+        context.grant_permissions(["notifications"], origin=pwa_server.url)
+        page = context.new_page()
+        page.goto("/mes-rendez-vous")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        cdp = context.new_cdp_session(page)
+        registrations: list[dict] = []
+        cdp.on(
+            "ServiceWorker.workerRegistrationUpdated",
+            lambda event: registrations.extend(event["registrations"]),
+        )
+        cdp.send("ServiceWorker.enable")
+        wait_until_pumped(page, lambda: registrations, "the worker's registration")
+        payload = {
+            "title": "Rappel : rendez-vous demain",
+            "body": "CCAS — aide sociale, le mardi 1 décembre 2026 à 10 h 00. Référence RDV-1.",
+            "url": "/mes-rendez-vous",
+            "tag": "RDV-1",
+        }
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": pwa_server.url,
+                "registrationId": registrations[0]["registrationId"],
+                "data": json.dumps(payload),
+            },
+        )
+        shown = (
+            "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+            ".then(list => list.map(n => [n.title, n.body, n.tag, n.data.url]))"
+        )
+        wait_until_pumped(page, lambda: page.evaluate(shown), "the notification")
+        assert page.evaluate(shown) == [
+            [payload["title"], payload["body"], "RDV-1", "/mes-rendez-vous"]
+        ]
+    finally:
+        context.close()
+
+
+def wait_until_pumped(page, condition, what: str, timeout_ms: int = 10_000) -> None:
+    """Like wait_until, but lets Playwright deliver DevTools events meanwhile."""
+    for _ in range(timeout_ms // 100):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {what}")
