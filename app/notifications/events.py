@@ -5,7 +5,10 @@ booking: the messages are composed now (what the citizen reads is what was decid
 written to the outbox; they exist if and only if the change is committed. Calling one twice
 for the same booking state enqueues nothing more (one dedupe key per message).
 
-Channels: an e-mail always; an SMS too when the commune subscribed (`commune.sms_enabled`).
+Channels: an e-mail always; an SMS too when the commune subscribed (`commune.sms_enabled`);
+a web push to each browser subscribed to the booking for the confirmation and the reminder,
+and for a move or cancellation only when staff made it (`by_staff=True`): the citizen who
+changed the booking knows already.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from app.notifications.email import WORDINGS, compose_email, message_id
 from app.notifications.facts import BookingScene, booking_facts, load_scene
 from app.notifications.sms import sms_text
 from app.outbox.store import enqueue
+from app.push.channel import enqueue_push
 from app.settings import Settings
 
 
@@ -43,9 +47,17 @@ async def booking_moved(
     by_staff: bool = False,
 ) -> None:
     """The booking moved (call after its new start and incremented SEQUENCE are set):
-    e-mail with `METHOD:REQUEST`, same UID. `by_staff`: an agent moved it, not the citizen."""
+    e-mail with `METHOD:REQUEST`, same UID. `by_staff`: an agent moved it, not the citizen
+    (then a web push too)."""
     await _fan_out(
-        session, booking, now, settings, "booking_moved", _state_key(booking), by_staff=by_staff
+        session,
+        booking,
+        now,
+        settings,
+        "booking_moved",
+        _state_key(booking),
+        by_staff=by_staff,
+        push=by_staff,
     )
     await enqueue_publication(session, booking, now, "booking_moved")
 
@@ -59,7 +71,8 @@ async def booking_cancelled(
     by_staff: bool = False,
 ) -> None:
     """The booking was cancelled (call after status "cancelled" and SEQUENCE+1 are set):
-    e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`. `by_staff`: an agent cancelled it."""
+    e-mail with `METHOD:CANCEL`, `STATUS:CANCELLED`. `by_staff`: an agent cancelled it
+    (then a web push too)."""
     await _fan_out(
         session,
         booking,
@@ -68,6 +81,7 @@ async def booking_cancelled(
         "booking_cancelled",
         _state_key(booking),
         by_staff=by_staff,
+        push=by_staff,
     )
     await enqueue_publication(session, booking, now, "booking_cancelled")
 
@@ -101,10 +115,12 @@ async def _fan_out(
     key: str,
     *,
     by_staff: bool = False,
+    push: bool = True,
 ) -> bool:
     """Enqueues the e-mail (when the booking has an address: staff may book for someone
-    who gave none) and the SMS (to a mobile number, where the commune subscribed). True
-    when something new was enqueued."""
+    who gave none), the SMS (to a mobile number, where the commune subscribed) and, with
+    `push`, a web push to each browser subscribed to the booking. True when an e-mail or SMS
+    was newly enqueued."""
     scene = await load_scene(session, booking)
     facts = booking_facts(scene, settings)
     calendar = method = None
@@ -161,4 +177,6 @@ async def _fan_out(
             )
             or created
         )
+    if push:
+        await enqueue_push(session, booking, now, kind, key, facts)
     return created
