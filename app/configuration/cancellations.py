@@ -35,9 +35,9 @@ def shown_ids(value: str) -> set[int]:
 async def cancel_for_configuration(
     session: AsyncSession, booking: Booking, now: datetime, settings: Settings
 ) -> bool:
-    """Cancels one stranded booking; the citizen receives the usual cancellation (e-mail with
-    METHOD:CANCEL, SMS where subscribed) and the calendars follow. False if it was no
-    longer confirmed."""
+    """Cancels one stranded booking; the citizen receives the cancellation staff send (e-mail
+    with METHOD:CANCEL, SMS where subscribed, web push where opted in) and the calendars
+    follow. False if it was no longer confirmed."""
     locked = (
         await session.execute(select(Booking).where(Booking.id == booking.id).with_for_update())
     ).scalar_one()
@@ -47,5 +47,5 @@ async def cancel_for_configuration(
     locked.cancelled_at = now
     locked.sequence += 1
     await session.flush()
-    await booking_cancelled(session, locked, now, settings)
+    await booking_cancelled(session, locked, now, settings, by_staff=True)
     return True
