@@ -6,10 +6,10 @@ import html
 import re
 from typing import Any
 
-from app.staff.roles import Role
 from sqlalchemy import select
 
 from app.db.models import AuditEvent
+from app.staff.roles import Role
 from tests.integration.helpers import fetch
 from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
 
