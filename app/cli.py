@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.calendar_sync.commands import register as register_calendar_commands
 
     register_calendar_commands(commands)
+    from app.gdpr.commands import register as register_gdpr_commands
+
+    register_gdpr_commands(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

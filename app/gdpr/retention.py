@@ -1,0 +1,53 @@
+"""The retention job: personal data of bookings whose appointment ended more than the
+commune's retention period ago are anonymised (`anonymise`), a batch per transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AppointmentType, Booking, Commune, Site
+from app.db.session import Database
+from app.gdpr.anonymise import anonymise, delete_delivered_messages
+
+BATCH = 200
+MIN_DAYS, MAX_DAYS = 30, 3650
+
+
+async def due_bookings(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[int]:
+    """Bookings past their commune's retention period and not yet anonymised."""
+    ids: list[int] = []
+    communes = (await session.execute(select(Commune.id, Commune.retention_days))).all()
+    for commune_id, days in communes:
+        cutoff = now - timedelta(days=max(days, MIN_DAYS))
+        ids += (
+            await session.execute(
+                select(Booking.id)
+                .join(AppointmentType, AppointmentType.id == Booking.type_id)
+                .join(Site, Site.id == AppointmentType.site_id)
+                .where(
+                    Site.commune_id == commune_id,
+                    Booking.anonymised_at.is_(None),
+                    Booking.end < cutoff,
+                )
+                .order_by(Booking.id)
+                .limit(limit - len(ids))
+            )
+        ).scalars()
+        if len(ids) >= limit:
+            break
+    return ids
+
+
+async def purge_personal_data(db: Database, now: datetime) -> int:
+    """One pass; returns how many bookings were anonymised."""
+    total = 0
+    while True:
+        async with db.write() as session:
+            ids = await due_bookings(session, now)
+            if not ids:
+                await delete_delivered_messages(session)
+                return total
+            total += await anonymise(session, ids, now)
