@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 WIDTH = 640
 BAR_COLOUR = "#000091"  # outline and hatching: 11:1 against white
@@ -22,33 +22,42 @@ class Bar:
     shown: str  # the value as written on the chart ("12", "45 %")
 
 
-def _defs(chart_id: str) -> str:
-    return (
-        f'<defs><pattern id="{chart_id}-hachures" width="6" height="6" '
-        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        f'<rect width="6" height="6" fill="#ffffff"/>'
-        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{BAR_COLOUR}" stroke-width="3"/>'
-        "</pattern></defs>"
-    )
-
-
-def _frame(chart_id: str, title: str, description: str, height: int, body: str) -> Markup:
+def _defs(chart_id: str) -> Markup:
     return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="graphique" id="{chart_id}" '
-        f'role="img" aria-labelledby="{chart_id}-titre {chart_id}-desc" '
-        f'viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'font-family="sans-serif" font-size="13" fill="{TEXT_COLOUR}">'
-        f'<title id="{chart_id}-titre">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
-        f"{_defs(chart_id)}{body}</svg>"
-    )
+        '<defs><pattern id="{0}-hachures" width="6" height="6" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="6" height="6" fill="#ffffff"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="{1}" stroke-width="3"/>'
+        "</pattern></defs>"
+    ).format(chart_id, BAR_COLOUR)
 
 
-def _bar(chart_id: str, x: float, y: float, width: float, height: float) -> str:
-    return (
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="url(#{chart_id}-hachures)" stroke="{BAR_COLOUR}" stroke-width="1.5"/>'
-    )
+def _frame(chart_id: str, title: str, description: str, height: int, body: Markup) -> Markup:
+    return Markup(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="graphique" id="{0}" '
+        'role="img" aria-labelledby="{0}-titre {0}-desc" '
+        'viewBox="0 0 {1} {2}" width="100%" '
+        'font-family="sans-serif" font-size="13" fill="{3}">'
+        '<title id="{0}-titre">{4}</title>'
+        '<desc id="{0}-desc">{5}</desc>'
+        "{6}{7}</svg>"
+    ).format(chart_id, WIDTH, height, TEXT_COLOUR, title, description, _defs(chart_id), body)
+
+
+def _bar(chart_id: str, x: float, y: float, width: float, height: float) -> Markup:
+    return Markup(
+        '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" '
+        'fill="url(#{}-hachures)" stroke="{}" stroke-width="1.5"/>'
+    ).format(x, y, width, height, chart_id, BAR_COLOUR)
+
+
+VALUE = Markup(' font-weight="bold"')
+CENTRED_VALUE = Markup(' text-anchor="middle" font-weight="bold"')
+CENTRED_LABEL = Markup(' text-anchor="middle" font-size="12"')
+
+
+def _text(x: float, y: float, text: str, attributes: Markup = Markup("")) -> Markup:
+    return Markup('<text x="{:.1f}" y="{:.1f}"{}>{}</text>').format(x, y, attributes, text)
 
 
 def column_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar]) -> Markup:
@@ -58,8 +67,9 @@ def column_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar
     peak = max((bar.value for bar in bars), default=0) or 1
     slot = (WIDTH - 2 * left) / max(len(bars), 1)
     body = [
-        f'<line x1="{left}" y1="{top + plot}" x2="{WIDTH - left}" y2="{top + plot}" '
-        f'stroke="{TEXT_COLOUR}" stroke-width="1"/>'
+        Markup('<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="{3}" stroke-width="1"/>').format(
+            left, top + plot, WIDTH - left, TEXT_COLOUR
+        )
     ]
     for index, bar in enumerate(bars):
         x = left + index * slot
@@ -67,15 +77,9 @@ def column_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar
         centre = x + slot / 2
         if size > 0:
             body.append(_bar(chart_id, x + slot * 0.15, top + plot - size, slot * 0.7, size))
-        body.append(
-            f'<text x="{centre:.1f}" y="{top + plot - size - 6:.1f}" text-anchor="middle" '
-            f'font-weight="bold">{escape(bar.shown)}</text>'
-        )
-        body.append(
-            f'<text x="{centre:.1f}" y="{top + plot + 18:.1f}" text-anchor="middle" '
-            f'font-size="12">{escape(bar.label)}</text>'
-        )
-    return _frame(chart_id, title, description, height, "".join(body))
+        body.append(_text(centre, top + plot - size - 6, bar.shown, CENTRED_VALUE))
+        body.append(_text(centre, top + plot + 18, bar.label, CENTRED_LABEL))
+    return _frame(chart_id, title, description, height, Markup("").join(body))
 
 
 def row_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar]) -> Markup:
@@ -88,11 +92,8 @@ def row_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar]) 
     for index, bar in enumerate(bars):
         y = top + index * row
         size = usable * bar.value / peak
-        body.append(f'<text x="{left}" y="{y + 14}">{escape(bar.label)}</text>')
+        body.append(_text(left, y + 14, bar.label))
         if size > 0:
             body.append(_bar(chart_id, left, y + 20, size, 18))
-        body.append(
-            f'<text x="{left + size + 6:.1f}" y="{y + 34}" font-weight="bold">'
-            f"{escape(bar.shown)}</text>"
-        )
-    return _frame(chart_id, title, description, height, "".join(body))
+        body.append(_text(left + size + 6, y + 34, bar.shown, VALUE))
+    return _frame(chart_id, title, description, height, Markup("").join(body))
