@@ -56,7 +56,10 @@ CENTRED_VALUE = Markup(' text-anchor="middle" font-weight="bold"')
 CENTRED_LABEL = Markup(' text-anchor="middle" font-size="12"')
 
 
-def _text(x: float, y: float, text: str, attributes: Markup = Markup("")) -> Markup:
+PLAIN = Markup("")
+
+
+def _text(x: float, y: float, text: str, attributes: Markup = PLAIN) -> Markup:
     return Markup('<text x="{:.1f}" y="{:.1f}"{}>{}</text>').format(x, y, attributes, text)
 
 
