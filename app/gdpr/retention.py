@@ -51,3 +51,39 @@ async def purge_personal_data(db: Database, now: datetime) -> int:
                 await delete_delivered_messages(session)
                 return total
             total += await anonymise(session, ids, now)
+
+
+class InvalidRetention(ValueError):
+    """The retention period typed is not a whole number of days in range (French)."""
+
+
+def parse_retention_days(text: str) -> int:
+    value = (text or "").strip()
+    if not value:
+        raise InvalidRetention("Indiquez la durée de conservation en jours.")
+    if not value.isdigit():
+        raise InvalidRetention("La durée de conservation est un nombre entier de jours.")
+    days = int(value)
+    if not MIN_DAYS <= days <= MAX_DAYS:
+        raise InvalidRetention(
+            f"La durée de conservation doit être comprise entre {MIN_DAYS} et {MAX_DAYS} jours."
+        )
+    return days
+
+
+async def current_retention(session: AsyncSession) -> tuple[int, int] | None:
+    """(commune id, retention days) of this installation's commune."""
+    row = (
+        await session.execute(
+            select(Commune.id, Commune.retention_days).order_by(Commune.id).limit(1)
+        )
+    ).first()
+    return (row.id, row.retention_days) if row else None
+
+
+async def set_retention(session: AsyncSession, commune_id: int, days: int) -> int:
+    """Stores the period; returns the previous one."""
+    commune = await session.get(Commune, commune_id, with_for_update=True)
+    assert commune is not None
+    previous, commune.retention_days = commune.retention_days, days
+    return previous

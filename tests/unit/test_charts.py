@@ -49,3 +49,17 @@ def test_text_is_escaped_and_an_empty_chart_still_draws(draw):
     assert svg.find("svg:title", NS).text == "<script>"
     assert "<b>" in [t.text for t in svg.iterfind(".//svg:text", NS)]
     assert parse(draw("vide", "t", "d", [])).get("role") == "img"
+
+
+def test_french_figures():
+    from datetime import timedelta
+
+    from app.reports.wording import lead_time, percent
+
+    assert percent(3 / 76) == "3,9\u202f%"
+    assert percent(0.5) == "50\u202f%"
+    assert percent(None) == "—"
+    assert lead_time(timedelta(days=2, hours=4)) == "2 j 4 h"
+    assert lead_time(timedelta(days=10)) == "10 j"
+    assert lead_time(timedelta(minutes=20)) == "moins d'une heure"
+    assert lead_time(None) == "—"
