@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.staff.audit import record
+from app.web.staff.auth import admins_only
 from litestar import Controller, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
@@ -30,9 +32,7 @@ from app.gdpr.retention import (
     set_retention,
 )
 from app.reports.rows import STATUS_LABELS
-from app.staff.audit import record
 from app.web.citizen.forms import parse_int, read_form
-from app.web.staff.auth import admins_only
 from app.web.staff.data_access import AnyRequest, staff_of
 
 PAGE = "staff/rgpd.html"
@@ -134,9 +134,7 @@ class GdprController(Controller):
                 f"Recherche des rendez-vous d'une personne (RGPD) : {len(rows)} trouvé(s)",
                 {"references": [row.reference for row in rows]},
             )
-        return _no_store(
-            RESULTS, {"lookup": lookup, "rows": rows, "now": now, "errors": {}}
-        )
+        return _no_store(RESULTS, {"lookup": lookup, "rows": rows, "now": now, "errors": {}})
 
     @post("/export", guards=[admins_only], opt=ADMIN)
     async def export(self, request: AnyRequest) -> Response[Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.web.staff.auth import staff_only
 from litestar import Controller, get
 from litestar.params import FromQuery
 from litestar.response import Template
@@ -13,7 +14,6 @@ from app.reports.charts import Bar, column_chart, row_chart
 from app.reports.period import PeriodError, last_weeks, parse_period
 from app.reports.statistics import Statistics, statistics
 from app.reports.wording import lead_time, percent
-from app.web.staff.auth import staff_only
 from app.web.staff.data_access import AnyRequest, chosen_sites, readable_sites, staff_of
 
 TEMPLATE = "staff/statistiques.html"
@@ -36,9 +36,7 @@ def charts(result: Statistics, where: str) -> dict[str, Any]:
         )
         for monday, figures in result.weeks.items()
     ]
-    period = (
-        f"du {result.period.first_day:%d/%m/%Y} au {result.period.last_day:%d/%m/%Y}, {where}"
-    )
+    period = f"du {result.period.first_day:%d/%m/%Y} au {result.period.last_day:%d/%m/%Y}, {where}"
     return {
         "weeks": column_chart(
             "graphique-semaines",
