@@ -74,6 +74,7 @@ class ExportController(Controller):
             )
         name = export_filename(period.first_day, period.last_day, site.name if site else None)
         return Response(
+            status_code=200,
             content=bookings_csv(rows),
             media_type="text/csv; charset=utf-8",
             headers={

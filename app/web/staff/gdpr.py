@@ -160,6 +160,7 @@ class GdprController(Controller):
             body, media = export_csv(rows), "text/csv; charset=utf-8"
         name = f"donnees-personnelles_{now:%Y-%m-%d}.{kind}"
         return Response(
+            status_code=200,
             content=body,
             media_type=media,
             headers={
