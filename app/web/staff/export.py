@@ -15,6 +15,7 @@ from app.reports.period import PeriodError, parse_period
 from app.reports.rows import bookings_between
 from app.web.citizen.forms import read_form
 from app.web.staff.data_access import AnyRequest, chosen_sites, readable_sites, staff_of
+from app.web.staff.view import staff_page
 
 TEMPLATE = "staff/export.html"
 
@@ -94,14 +95,9 @@ class ExportController(Controller):
     ) -> Template:
         async with request.app.state.db.read() as session:
             sites = await readable_sites(session, staff_of(request))
-        return Template(
-            template_name=TEMPLATE,
-            context={
-                "page_title": "Export des rendez-vous",
-                "values": values,
-                "errors": errors,
-                "sites": sites,
-            },
+        return staff_page(
+            request,
+            TEMPLATE,
+            {"values": values, "errors": errors, "sites": sites},
             status_code=status_code,
-            headers={"Cache-Control": "no-store"},
         )

@@ -34,20 +34,12 @@ from app.gdpr.retention import (
 from app.reports.rows import STATUS_LABELS
 from app.web.citizen.forms import parse_int, read_form
 from app.web.staff.data_access import AnyRequest, staff_of
+from app.web.staff.view import staff_page
 
 PAGE = "staff/rgpd.html"
 RESULTS = "staff/rgpd_resultats.html"
 CONFIRM = "staff/rgpd_effacement.html"
 ADMIN = {"role": "admin"}
-
-
-def _no_store(template: str, context: dict[str, Any], status_code: int = 200) -> Template:
-    return Template(
-        template_name=template,
-        context={"page_title": "Données personnelles (RGPD)", **context},
-        status_code=status_code,
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 def _refs(rows) -> str:
@@ -91,7 +83,8 @@ class GdprController(Controller):
             retention = await current_retention(session)
         values = values or {}
         days = retention[1] if retention else 365
-        return _no_store(
+        return staff_page(
+            request,
             PAGE,
             {
                 "notice": notice,
@@ -100,7 +93,7 @@ class GdprController(Controller):
                 "min_days": MIN_DAYS,
                 "max_days": MAX_DAYS,
             },
-            status_code,
+            status_code=status_code,
         )
 
     async def _lookup(self, request: AnyRequest) -> tuple[Lookup | None, dict[str, str]]:
@@ -134,7 +127,9 @@ class GdprController(Controller):
                 f"Recherche des rendez-vous d'une personne (RGPD) : {len(rows)} trouvé(s)",
                 {"references": [row.reference for row in rows]},
             )
-        return _no_store(RESULTS, {"lookup": lookup, "rows": rows, "now": now, "errors": {}})
+        return staff_page(
+            request, RESULTS, {"lookup": lookup, "rows": rows, "now": now, "errors": {}}
+        )
 
     @post("/export", guards=[admins_only], opt=ADMIN)
     async def export(self, request: AnyRequest) -> Response[Any]:
@@ -179,7 +174,8 @@ class GdprController(Controller):
             rows = await find_bookings(session, lookup)
             plan = await erasure_plan(session, lookup, now)
         future = [r for r in rows if r.status == STATUS_LABELS["confirmed"] and r.start > now]
-        return _no_store(
+        return staff_page(
+            request,
             CONFIRM,
             {"lookup": lookup, "rows": rows, "future": future, "plan": plan, "errors": {}},
         )

@@ -15,6 +15,7 @@ from app.reports.period import PeriodError, last_weeks, parse_period
 from app.reports.statistics import Statistics, statistics
 from app.reports.wording import lead_time, percent
 from app.web.staff.data_access import AnyRequest, chosen_sites, readable_sites, staff_of
+from app.web.staff.view import staff_page
 
 TEMPLATE = "staff/statistiques.html"
 
@@ -92,7 +93,6 @@ class StatisticsController(Controller):
                 errors = {**error.errors, **errors}
             result = None if errors else await statistics(session, period, site_ids)
         context: dict[str, Any] = {
-            "page_title": "Statistiques",
             "values": values,
             "errors": errors,
             "sites": sites,
@@ -103,9 +103,4 @@ class StatisticsController(Controller):
         }
         if result is not None:
             context["charts"] = charts(result, context["where"])
-        return Template(
-            template_name=TEMPLATE,
-            context=context,
-            status_code=422 if errors else 200,
-            headers={"Cache-Control": "no-store"},
-        )
+        return staff_page(request, TEMPLATE, context, status_code=422 if errors else 200)
