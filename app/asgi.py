@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -32,6 +33,16 @@ from app.web.formatting import FILTERS
 from app.web.headers import security_headers_middleware
 from app.web.health import health
 from app.web.home import home
+from app.web.staff.account import AccountController
+from app.web.staff.auth import StaffForbidden, StaffLoginRequired, provide_staff
+from app.web.staff.dashboard import DashboardController
+from app.web.staff.errors import forbidden_handler, login_required_handler
+from app.web.staff.export import ExportController
+from app.web.staff.gdpr import GdprController
+from app.web.staff.password_links import PasswordLinkController
+from app.web.staff.session import StaffSessionController
+from app.web.staff.statistics import StatisticsController
+from app.web.staff.view import staff_menu
 
 Clock = Callable[[], datetime]
 
@@ -54,6 +65,7 @@ def template_environment() -> Environment:
     )
     environment.filters.update(FILTERS)
     environment.globals["htmx_asset"] = HTMX_ASSET
+    environment.globals["staff_menu"] = staff_menu
     return environment
 
 
@@ -94,6 +106,13 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             EarlyStepsController,
             FinalStepsController,
             ChangesController,
+            StaffSessionController,
+            ExportController,
+            StatisticsController,
+            GdprController,
+            PasswordLinkController,
+            DashboardController,
+            AccountController,
             *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
@@ -113,7 +132,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(template_environment())
         ),
+        dependencies={"staff": Provide(provide_staff)},
         exception_handlers={
+            StaffLoginRequired: login_required_handler,
+            StaffForbidden: forbidden_handler,
             HTTPException: http_exception_handler,
             Exception: unexpected_exception_handler,
         },

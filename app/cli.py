@@ -1,4 +1,4 @@
-"""The `creneau` command: serve, migrate, demo, worker, send-reminders, outbox."""
+"""The `creneau` command: serve, migrate, demo, worker, send-reminders, outbox, create-admin."""
 
 from __future__ import annotations
 
@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.gdpr.commands import register as register_gdpr_commands
 
     register_gdpr_commands(commands)
+    from app.staff.commands import register as register_staff_commands
+
+    register_staff_commands(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

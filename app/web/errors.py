@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Response
 
 from app.web.rendering import render
+from app.web.staff.view import staff_page
 
 logger = logging.getLogger("creneau.web")
 
@@ -57,6 +58,8 @@ def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[An
         # Loaded at start-up: an error page must not depend on the database answering.
         "commune": getattr(request.app.state, "commune", None),
     }
+    if request.url.path.startswith("/admin"):
+        return staff_page(request, "staff/error.html", context, status_code=status_code)
     return render(request, "errors/error.html", context, status_code=status_code)
 
 

@@ -1,12 +1,13 @@
-"""Keeps the modify and cancel links' tokens out of the access log: whoever holds one can
-change a booking, so a log line must not be enough to do it."""
+"""Keeps the modify and cancel links' tokens (and the staff password links') out of the
+access log: whoever holds one can change a booking or an account, so a log line must not be
+enough to do it."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-TOKEN_IN_PATH = re.compile(r"(/rendez-vous/(?:modifier|annuler)/)[^/?#\s]+")
+TOKEN_IN_PATH = re.compile(r"(/rendez-vous/(?:modifier|annuler)/|/admin/reinitialiser/)[^/?#\s]+")
 HIDDEN = "[jeton]"
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.web.staff.auth import visible_site_ids
 from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Site
+from app.web.staff.auth import visible_site_ids
 
 AnyRequest = Request[Any, Any, Any]
 ALL_SITES = ""

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from app.staff.audit import record
-from app.web.staff.auth import staff_only
 from litestar import Controller, get, post
 from litestar.response import Response, Template
 
 from app.reports.csv_export import bookings_csv, export_filename
 from app.reports.period import PeriodError, parse_period
 from app.reports.rows import bookings_between
+from app.staff.audit import record
 from app.web.citizen.forms import read_form
+from app.web.staff.auth import staff_only
 from app.web.staff.data_access import AnyRequest, chosen_sites, readable_sites, staff_of
 from app.web.staff.view import staff_page
 
@@ -70,8 +70,8 @@ class ExportController(Controller):
                     "au": period.last_day.isoformat(),
                     "sites": sorted(site_ids or []),
                     "lignes": len(rows),
-                    "le": now.isoformat(),
                 },
+                now=now,
             )
         name = export_filename(period.first_day, period.last_day, site.name if site else None)
         return Response(

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.staff.audit import record
-from app.web.staff.auth import admins_only
 from litestar import Controller, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
@@ -32,7 +30,9 @@ from app.gdpr.retention import (
     set_retention,
 )
 from app.reports.rows import STATUS_LABELS
+from app.staff.audit import record
 from app.web.citizen.forms import parse_int, read_form
+from app.web.staff.auth import admins_only
 from app.web.staff.data_access import AnyRequest, staff_of
 from app.web.staff.view import staff_page
 
@@ -126,6 +126,7 @@ class GdprController(Controller):
                 "personne",
                 f"Recherche des rendez-vous d'une personne (RGPD) : {len(rows)} trouvé(s)",
                 {"references": [row.reference for row in rows]},
+                now=now,
             )
         return staff_page(
             request, RESULTS, {"lookup": lookup, "rows": rows, "now": now, "errors": {}}
@@ -148,6 +149,7 @@ class GdprController(Controller):
                 f"Copie des données d'une personne (RGPD, {kind.upper()}) : "
                 f"rendez-vous {_refs(rows)}",
                 {"format": kind, "references": [row.reference for row in rows]},
+                now=now,
             )
         if kind == "json":
             body, media = export_json(lookup, rows, now), "application/json; charset=utf-8"
@@ -199,6 +201,7 @@ class GdprController(Controller):
                 f"Effacement des données d'une personne (RGPD) : rendez-vous {_refs(rows)} "
                 f"anonymisés, {cancelled} à venir annulé(s)",
                 {"references": [row.reference for row in rows], "annules": cancelled},
+                now=now,
             )
         return Redirect(f"/admin/rgpd?efface={erased}&annules={cancelled}", status_code=303)
 
@@ -227,5 +230,6 @@ class GdprController(Controller):
                 f"commune:{current[0]}",
                 f"Durée de conservation des données : {previous} → {days} jours",
                 {"avant": previous, "apres": days},
+                now=request.app.state.clock(),
             )
         return Redirect("/admin/rgpd?conservation=enregistree", status_code=303)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.web.staff.auth import staff_only
 from litestar import Controller, get
 from litestar.params import FromQuery
 from litestar.response import Template
@@ -14,6 +13,7 @@ from app.reports.charts import Bar, column_chart, row_chart
 from app.reports.period import PeriodError, last_weeks, parse_period
 from app.reports.statistics import Statistics, statistics
 from app.reports.wording import lead_time, percent
+from app.web.staff.auth import staff_only
 from app.web.staff.data_access import AnyRequest, chosen_sites, readable_sites, staff_of
 from app.web.staff.view import staff_page
 

@@ -1,0 +1,232 @@
+"""Staff accounts: creation, login, password changes, roles and sites."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.db.models import Site, StaffUser
+from app.db.session import Database
+from app.staff import passwords, sessions, throttle
+from app.staff.audit import record
+from app.staff.roles import Role
+
+BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
+
+
+class AccountError(ValueError):
+    """A refused change; the message is French, for the person who asked."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def checked_email(email: str) -> str:
+    """The address lower-cased, or AccountError when it is not an e-mail address."""
+    try:
+        return normalise_email(validate_email(email.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError:
+        raise AccountError(
+            "Saisissez une adresse e-mail valide, par exemple nom@mairie.fr."
+        ) from None
+
+
+async def by_email(session: AsyncSession, email: str) -> StaffUser | None:
+    return (
+        await session.execute(
+            select(StaffUser)
+            .where(StaffUser.email == normalise_email(email))
+            .options(selectinload(StaffUser.sites))
+        )
+    ).scalar()
+
+
+async def by_id(session: AsyncSession, staff_id: int) -> StaffUser | None:
+    return (
+        await session.execute(
+            select(StaffUser).where(StaffUser.id == staff_id).options(selectinload(StaffUser.sites))
+        )
+    ).scalar()
+
+
+async def create_account(
+    session: AsyncSession,
+    *,
+    commune_id: int,
+    email: str,
+    display_name: str,
+    role: Role,
+    now: datetime,
+    password: str | None = None,
+    site_ids: list[int] | None = None,
+    actor: StaffUser | None = None,
+) -> StaffUser:
+    """A new account; without a password it waits for one chosen through the reset link."""
+    address = checked_email(email)
+    name = " ".join(display_name.split())
+    if not name:
+        raise AccountError("Indiquez le nom de la personne.")
+    if len(name) > 200:
+        raise AccountError("Le nom ne doit pas dépasser 200 caractères.")
+    if password is not None and (problem := passwords.password_problem(password)):
+        raise AccountError(problem)
+    if await by_email(session, address) is not None:
+        raise AccountError("Un compte existe déjà avec cette adresse e-mail.")
+    password_hash = (
+        await asyncio.to_thread(passwords.hash_password, password)
+        if password is not None
+        else passwords.unusable_hash()
+    )
+    staff = StaffUser(
+        commune_id=commune_id,
+        email=address,
+        display_name=name,
+        role=Role(role).value,
+        active=True,
+        password_hash=password_hash,
+        created_at=now,
+        updated_at=now,
+        password_changed_at=now,
+    )
+    staff.sites = await _sites(session, site_ids or [])
+    session.add(staff)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "compte.creation",
+        f"compte {staff.id}",
+        f"Compte créé pour {name} ({address}), rôle {Role(role).value}.",
+        {"email": address, "role": Role(role).value, "sites": [s.id for s in staff.sites]},
+        now=now,
+    )
+    return staff
+
+
+async def _sites(session: AsyncSession, site_ids: list[int]) -> list[Site]:
+    if not site_ids:
+        return []
+    rows = await session.execute(select(Site).where(Site.id.in_(site_ids)).order_by(Site.id))
+    return list(rows.scalars())
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str | None
+    error: str | None = None
+    staff: StaffUser | None = None
+    throttled: bool = False
+
+
+async def log_in(
+    db: Database, email: str, password: str, address: str, now: datetime
+) -> LoginResult:
+    """Checks the password (argon2 runs even for unknown addresses) under the throttle;
+    on success opens a session and returns its cookie token."""
+    email = normalise_email(email)
+    async with db.read() as session:
+        wait = await throttle.wait_before_retry(session, email, address, now)
+        if wait is not None:
+            return LoginResult(None, throttle.wait_message(wait), throttled=True)
+        staff = await by_email(session, email) if email else None
+    stored_hash = staff.password_hash if staff is not None else None
+    matches = await asyncio.to_thread(passwords.verify, stored_hash, password)
+    async with db.write() as session:
+        if not matches or staff is None or not staff.active:
+            await throttle.record_failure(session, email, address, now)
+            return LoginResult(None, BAD_CREDENTIALS)
+        await throttle.forget_account_failures(session, email)
+        if passwords.needs_rehash(staff.password_hash):
+            stored = await session.get(StaffUser, staff.id)
+            if stored is not None:
+                stored.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+        token = await sessions.open_session(session, staff, now)
+    return LoginResult(token, None, staff)
+
+
+async def set_password(
+    session: AsyncSession,
+    staff: StaffUser,
+    new_password: str,
+    now: datetime,
+    *,
+    actor: StaffUser | None,
+    keep_token: str | None = None,
+    reason: str,
+) -> None:
+    """Stores a new password (already validated), ends the account's other sessions and
+    records it in the audit trail."""
+    staff.password_hash = await asyncio.to_thread(passwords.hash_password, new_password)
+    staff.password_changed_at = now
+    staff.updated_at = now
+    await sessions.close_all(session, staff.id, keep_token=keep_token)
+    await record(
+        session,
+        actor,
+        "compte.mot_de_passe",
+        f"compte {staff.id}",
+        f"Mot de passe de {staff.display_name} ({staff.email}) {reason}.",
+        now=now,
+    )
+
+
+async def change_own_password(
+    db: Database,
+    staff_id: int,
+    current: str,
+    new: str,
+    confirmation: str,
+    now: datetime,
+    keep_token: str | None,
+) -> dict[str, str]:
+    """The errors by field (empty when the password was changed)."""
+    async with db.read() as session:
+        staff = await by_id(session, staff_id)
+    if staff is None:
+        return {"actuel": BAD_CREDENTIALS}
+    if not await asyncio.to_thread(passwords.verify, staff.password_hash, current):
+        return {"actuel": "Le mot de passe actuel n'est pas le bon."}
+    if problem := passwords.password_problem(new, confirmation):
+        field = (
+            "confirmation"
+            if new != confirmation and len(new) >= passwords.MIN_LENGTH
+            else "nouveau"
+        )
+        return {field: problem}
+    if new == current:
+        return {"nouveau": "Choisissez un mot de passe différent de l'actuel."}
+    async with db.write() as session:
+        stored = await by_id(session, staff_id)
+        if stored is None:
+            return {"actuel": BAD_CREDENTIALS}
+        await set_password(
+            session,
+            stored,
+            new,
+            now,
+            actor=stored,
+            keep_token=keep_token,
+            reason="changé par son titulaire",
+        )
+    return {}
+
+
+async def count_active_admins(session: AsyncSession, commune_id: int) -> int:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(StaffUser)
+            .where(
+                StaffUser.commune_id == commune_id,
+                StaffUser.role == Role.ADMIN.value,
+                StaffUser.active.is_(True),
+            )
+        )
+    ).scalar_one()

@@ -1,0 +1,94 @@
+"""The audit trail of staff actions on bookings and settings: who, when, what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AuditEvent, StaffUser
+
+SYSTEM_LABEL = "Système"
+PAGE_SIZE = 50
+
+
+def actor_label(actor: StaffUser | None) -> str:
+    if actor is None:
+        return SYSTEM_LABEL
+    return f"{actor.display_name} <{actor.email}>"
+
+
+async def record(
+    session: AsyncSession,
+    actor: StaffUser | None,
+    action: str,
+    target: str,
+    summary: str,
+    details: dict[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Adds an event in the caller's transaction (it exists exactly when the change does).
+    `actor` is the staff member, or None for the system."""
+    session.add(
+        AuditEvent(
+            at=now or datetime.now(UTC),
+            staff_id=actor.id if actor is not None else None,
+            actor_label=actor_label(actor),
+            action=action,
+            target=target,
+            summary=summary,
+            details=details or {},
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    page: int
+    pages: int
+    total: int
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    action: str = "",
+    staff_id: int | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> AuditPage:
+    """Events newest first, optionally of one action or one staff member."""
+    conditions = []
+    if action:
+        conditions.append(AuditEvent.action == action)
+    if staff_id is not None:
+        conditions.append(AuditEvent.staff_id == staff_id)
+    total = (
+        await session.execute(select(func.count()).select_from(AuditEvent).where(*conditions))
+    ).scalar_one()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    events = (
+        (
+            await session.execute(
+                select(AuditEvent)
+                .where(*conditions)
+                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return AuditPage(list(events), page, pages, total)
+
+
+async def known_actions(session: AsyncSession) -> list[str]:
+    rows = await session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    return list(rows.scalars())

@@ -1,0 +1,108 @@
+"""Logging in and out of the back office: /admin/connexion, /admin/deconnexion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect, Response
+
+from app.staff import sessions
+from app.staff.accounts import log_in
+from app.web.citizen.forms import read_form
+from app.web.staff.auth import (
+    COOKIE,
+    LOGIN_PATH,
+    current_staff,
+    expired_cookie,
+    safe_return_path,
+    session_cookie,
+)
+from app.web.staff.view import staff_page
+
+AnyRequest = Request[Any, Any, Any]
+
+NOTICES = {
+    "deconnecte": "Vous êtes déconnecté.",
+    "mot-de-passe-choisi": "Votre mot de passe est enregistré : connectez-vous avec lui.",
+}
+
+
+def client_address(request: AnyRequest) -> str:
+    return request.client.host if request.client else "inconnue"
+
+
+class StaffSessionController(Controller):
+    path = "/admin"
+
+    @get("/connexion", name="staff-login")
+    async def login_form(
+        self,
+        request: AnyRequest,
+        suite: FromQuery[str | None] = None,
+        etat: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        if await current_staff(request) is not None:
+            return Redirect(safe_return_path(suite), status_code=303)
+        return self._page(request, suite=safe_return_path(suite), notice=NOTICES.get(etat or ""))
+
+    @post("/connexion")
+    async def login_submit(self, request: AnyRequest) -> Response[Any]:
+        form = await read_form(request)
+        email = form.get("email", "").strip()
+        password = form.get("mot_de_passe", "")
+        suite = safe_return_path(form.get("suite"))
+        errors: dict[str, str] = {}
+        if not email:
+            errors["email"] = "Saisissez votre adresse e-mail."
+        if not password:
+            errors["mot_de_passe"] = "Saisissez votre mot de passe."
+        if errors:
+            return self._page(request, suite=suite, email=email, errors=errors, status_code=422)
+        state = request.app.state
+        result = await log_in(state.db, email, password, client_address(request), state.clock())
+        if result.token is None:
+            return self._page(
+                request,
+                suite=suite,
+                email=email,
+                problem=result.error,
+                status_code=429 if result.throttled else 401,
+            )
+        cookie = session_cookie(result.token, state.settings.secure_cookies)
+        return Redirect(suite, status_code=303, cookies=[cookie])
+
+    @post("/deconnexion", name="staff-logout")
+    async def logout(self, request: AnyRequest) -> Response[Any]:
+        async with request.app.state.db.write() as session:
+            await sessions.close_session(session, request.cookies.get(COOKIE))
+        return Redirect(
+            f"{LOGIN_PATH}?etat=deconnecte",
+            status_code=303,
+            cookies=[expired_cookie(request.app.state.settings.secure_cookies)],
+        )
+
+    def _page(
+        self,
+        request: AnyRequest,
+        *,
+        suite: str,
+        email: str = "",
+        errors: dict[str, str] | None = None,
+        problem: str | None = None,
+        notice: str | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        return staff_page(
+            request,
+            "staff/login.html",
+            {
+                "suite": suite,
+                "email": email,
+                "errors": errors or {},
+                "problem": problem,
+                "notice": notice,
+            },
+            status_code=status_code,
+        )
