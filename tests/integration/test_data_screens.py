@@ -153,7 +153,7 @@ def test_statistics_default_to_the_last_twelve_weeks(settings, client, data):
     as_role(settings, client, Role.VIEWER)
     page = client.get("/admin/statistiques")
     assert page.status_code == 200
-    assert 'value="2026-09-07"' in page.text and 'value="2026-12-06"' in page.text
+    assert 'value="2026-09-14"' in page.text and 'value="2026-12-06"' in page.text
     assert text_of(page.text).count("semaine") >= 1
 
 
