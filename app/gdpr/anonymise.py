@@ -11,21 +11,27 @@ who made it and when; its names, e-mail, phone and extra answers become empty an
   sent to the person who asked for erasure): the daily pass deletes them once delivered;
 - calendar objects imported back from a staff calendar that are copies of the booking's
   published event; the event itself is rewritten on the desk's calendar without the
-  person (its SEQUENCE goes up and a publication is enqueued).
+  person (its SEQUENCE goes up and a publication is enqueued);
+- the audit trail's entries about the booking (target `booking:<id>`): they should name
+  it by reference only, but any of the person's values found in them are masked.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.booking.changes import modified_booking_id
+from app.booking.contact import display_phone
 from app.calendar_sync.channel import enqueue_publication
 from app.db.models import (
+    AuditEvent,
     Booking,
     CalendarObject,
     Draft,
@@ -34,6 +40,46 @@ from app.db.models import (
     SlotHold,
 )
 from app.outbox.store import PENDING
+
+MASK = "[effacé]"
+
+
+def personal_values(booking: Booking) -> list[str]:
+    """The person's values as they may have been copied into text, longest first."""
+    values = {booking.last_name, booking.first_name, booking.email, booking.phone}
+    if booking.first_name and booking.last_name:
+        values.add(f"{booking.first_name} {booking.last_name}")
+    if booking.phone:
+        values.add(display_phone(booking.phone))
+    values.update(str(v) for v in (booking.extra or {}).values())
+    return sorted((v for v in values if v and len(v.strip()) >= 2), key=len, reverse=True)
+
+
+def _mask(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = re.sub(re.escape(secret), MASK, value, flags=re.IGNORECASE)
+        return value
+    if isinstance(value, dict):
+        return {key: _mask(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item, secrets) for item in value]
+    return value
+
+
+async def _mask_audit(session: AsyncSession, booking: Booking) -> None:
+    secrets = personal_values(booking)
+    if not secrets:
+        return
+    events = (
+        await session.execute(
+            select(AuditEvent).where(AuditEvent.target == f"booking:{booking.id}")
+        )
+    ).scalars()
+    for event in events:
+        summary, details = _mask(event.summary, secrets), _mask(event.details, secrets)
+        if summary != event.summary or details != event.details:
+            event.summary, event.details = summary, details
 
 
 async def _drop_drafts(session: AsyncSession, ids: set[int], now: datetime) -> None:
@@ -87,6 +133,7 @@ async def anonymise(
         await session.execute(
             delete(CalendarObject).where(CalendarObject.data.contains(booking.uid))
         )
+        await _mask_audit(session, booking)
         booking.last_name = ""
         booking.first_name = ""
         booking.email = ""

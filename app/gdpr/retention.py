@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import AppointmentType, Booking, Commune, Site
 from app.db.session import Database
 from app.gdpr.anonymise import anonymise, delete_delivered_messages
+from app.staff.audit import record
 
 BATCH = 200
 MIN_DAYS, MAX_DAYS = 30, 3650
@@ -50,7 +51,18 @@ async def purge_personal_data(db: Database, now: datetime) -> int:
             if not ids:
                 await delete_delivered_messages(session)
                 return total
-            total += await anonymise(session, ids, now)
+            count = await anonymise(session, ids, now)
+            total += count
+            await record(
+                session,
+                None,
+                "rgpd_conservation_auto",
+                "bookings",
+                f"Effacement automatique des données personnelles de {count} rendez-vous "
+                "passés depuis plus que la durée de conservation",
+                {"booking_ids": ids},
+                now=now,
+            )
 
 
 class InvalidRetention(ValueError):

@@ -12,10 +12,10 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from app.staff.roles import Role
 from sqlalchemy import select
 
 from app.db.models import AuditEvent, Booking, Commune, Site
+from app.staff.roles import Role
 from tests.integration.data_helpers import add_booking, local, read, write
 from tests.integration.helpers import text_of
 from tests.integration.staff_helpers import create_staff, csrf_token, logged_in

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, String, Text, select, update
 
 from app.booking.links import modify_path
 from app.db.models import (
+    AuditEvent,
     Base,
     CalendarConnection,
     CalendarObject,
@@ -87,6 +88,16 @@ def citizen_booking_everywhere(citizen, settings, clock):
         session.add_all([connection, source])
         await session.flush()
         session.add(
+            AuditEvent(
+                at=clock.now,
+                actor_label="Agent",
+                action="booking.note",
+                target=f"booking:{booking.id}",
+                summary=f"Appel de Camille Dupont au 06 12 34 56 78 ({booking.reference})",
+                details={"email": booking.email},
+            )
+        )
+        session.add(
             CalendarObject(
                 source_id=source.id,
                 href="/agenda/copie.ics",
@@ -118,6 +129,9 @@ def test_the_job_waits_for_the_retention_period_then_erases_everything(citizen, 
         booking.status,
     )
     assert run_db(settings, lambda db: purge_personal_data(db, after)) == 0
+    trail = read(settings, lambda s: _all(s, select(AuditEvent).order_by(AuditEvent.id)))
+    assert trail[0].summary == f"Appel de [effacé] au [effacé] ({booking.reference})"
+    assert trail[-1].action == "rgpd_conservation_auto" and trail[-1].staff_id is None
 
 
 def test_the_commune_s_retention_period_is_used(citizen, settings, clock):
@@ -218,6 +232,10 @@ def test_pending_messages_of_an_old_booking_go_too(settings):
     run_db(settings, lambda db: purge_personal_data(db, datetime(2026, 11, 30, tzinfo=UTC)))
     assert read(settings, lambda s: _count(s, OutboxMessage)) == 0
     assert personal_cells(settings) == []
+
+
+async def _all(session, statement):
+    return list((await session.execute(statement)).scalars())
 
 
 async def _count(session, model):
