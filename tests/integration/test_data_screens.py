@@ -206,12 +206,12 @@ def test_search_copy_and_erase_a_person(settings, client, data):
     assert [row["e-mail"] for row in rows_of(table)] == ["camille.dupont@example.org"] * 2
 
     confirm = post(client, "/admin/rgpd/effacement", who, page="/admin/rgpd")
-    assert "1 rendez-vous à venir seront d'abord annulés" in text_of(confirm.text)
+    assert "Le rendez-vous à venir sera d'abord annulé" in text_of(confirm.text)
     done = post(client, "/admin/rgpd/effacement/confirmer", who, page="/admin/rgpd")
     assert done.status_code == 303
     assert "camille" not in done.headers["location"].lower()
     notice = client.get(done.headers["location"])
-    assert "Données effacées : 2 rendez-vous anonymisé(s). 1 rendez-vous à venir" in text_of(
+    assert "Données effacées : 2 rendez-vous anonymisé(s). Le rendez-vous à venir a été" in text_of(
         notice.text
     )
     again = post(client, "/admin/rgpd/recherche", who, page="/admin/rgpd")

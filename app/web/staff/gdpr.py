@@ -61,10 +61,12 @@ class GdprController(Controller):
         erased, cancelled = parse_int(efface), parse_int(annules)
         if erased is not None:
             notice = f"Données effacées : {erased} rendez-vous anonymisé(s)."
-            if cancelled:
+            if cancelled == 1:
+                notice += " Le rendez-vous à venir a été annulé ; la personne en est prévenue."
+            elif cancelled:
                 notice += (
                     f" {cancelled} rendez-vous à venir ont été annulés ; la personne en est "
-                    "prévenue par courriel."
+                    "prévenue."
                 )
         elif conservation == "enregistree":
             notice = "Durée de conservation enregistrée."
