@@ -149,6 +149,16 @@ def test_statistics_show_tables_and_charts(settings, client, data):
     assert "CCAS — aide sociale Espace solidarité 1 0 0" in text
 
 
+def test_an_agent_s_statistics_cover_their_sites_only(settings, client, data):
+    as_role(settings, client, Role.AGENT, sites=[data["Espace solidarité"]])
+    page = client.get("/admin/statistiques?du=2026-11-30&au=2026-12-06")
+    assert "CCAS — aide sociale" in page.text and "passeport" not in page.text
+    other = client.get(
+        f"/admin/statistiques?du=2026-11-30&au=2026-12-06&site={data['Hôtel de ville']}"
+    )
+    assert other.status_code == 422 and "passeport" not in other.text
+
+
 def test_statistics_default_to_the_last_twelve_weeks(settings, client, data):
     as_role(settings, client, Role.VIEWER)
     page = client.get("/admin/statistiques")
