@@ -12,6 +12,8 @@ who made it and when; its names, e-mail, phone and extra answers become empty an
 - calendar objects imported back from a staff calendar that are copies of the booking's
   published event; the event itself is rewritten on the desk's calendar without the
   person (its SEQUENCE goes up and a publication is enqueued);
+- the booking's web push subscriptions (a device's endpoint and keys), once no message
+  waits for them;
 - the audit trail's entries about the booking (target `booking:<id>`): they should name
   it by reference only, but any of the person's values found in them are masked.
 """
@@ -37,6 +39,7 @@ from app.db.models import (
     Draft,
     OutboxMessage,
     PublishedEvent,
+    PushSubscription,
     SlotHold,
 )
 from app.outbox.store import PENDING
@@ -125,6 +128,12 @@ async def anonymise(
     if keep_pending_messages:
         messages = messages.where(OutboxMessage.status != PENDING)
     await session.execute(messages)
+    await session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.booking_id.in_(ids),
+            PushSubscription.booking_id.not_in(_waiting_messages()),
+        )
+    )
     await _drop_drafts(session, ids, now)
     await session.execute(
         update(PublishedEvent).where(PublishedEvent.booking_id.in_(ids)).values(drift="")
@@ -147,13 +156,26 @@ async def anonymise(
     return len(bookings)
 
 
+def _waiting_messages():
+    return select(OutboxMessage.booking_id).where(
+        OutboxMessage.status == PENDING, OutboxMessage.booking_id.is_not(None)
+    )
+
+
 async def delete_delivered_messages(session: AsyncSession) -> int:
-    """Messages of anonymised bookings kept only until they left (see `anonymise`)."""
+    """Messages of anonymised bookings kept only until they left (see `anonymise`), and
+    the push subscriptions they needed."""
     anonymised = select(Booking.id).where(Booking.anonymised_at.is_not(None))
     result = await session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.booking_id.in_(anonymised),
             OutboxMessage.status != PENDING,
+        )
+    )
+    await session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.booking_id.in_(anonymised),
+            PushSubscription.booking_id.not_in(_waiting_messages()),
         )
     )
     return result.rowcount or 0

@@ -166,9 +166,10 @@ async def erase(
         for booking in future:
             booking.status = "cancelled"
             booking.cancelled_at = now
+            booking.cancelled_by_staff = True
             booking.sequence += 1
             await session.flush()
-            await events.booking_cancelled(session, booking, now, settings)
+            await events.booking_cancelled(session, booking, now, settings, by_staff=True)
             cancelled += 1
     erased = await anonymise(session, plan.booking_ids, now, keep_pending_messages=True)
     return erased, cancelled

@@ -21,6 +21,7 @@ from app.db.models import (
     Commune,
     Desk,
     OutboxMessage,
+    PushSubscription,
 )
 from app.gdpr.retention import purge_personal_data
 from app.outbox.setup import build_worker
@@ -88,6 +89,15 @@ def citizen_booking_everywhere(citizen, settings, clock):
         session.add_all([connection, source])
         await session.flush()
         session.add(
+            PushSubscription(
+                booking_id=booking.id,
+                endpoint="https://push.example/abc",
+                p256dh="k",
+                auth="a",
+                created_at=clock.now,
+            )
+        )
+        session.add(
             AuditEvent(
                 at=clock.now,
                 actor_label="Agent",
@@ -119,6 +129,7 @@ def test_the_job_waits_for_the_retention_period_then_erases_everything(citizen, 
     after = booking.end + timedelta(days=366)
     assert run_db(settings, lambda db: purge_personal_data(db, after)) == 1
     assert personal_cells(settings) == []
+    assert read(settings, lambda s: _count(s, PushSubscription)) == 0
     erased = bookings(settings)[0]
     assert erased.anonymised_at == after
     assert (erased.reference, erased.type_id, erased.start, erased.people, erased.status) == (
