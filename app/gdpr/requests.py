@@ -115,6 +115,7 @@ def export_json(lookup: Lookup, rows: list[BookingRow], now: datetime) -> bytes:
                 "pris_par_le_personnel": row.by_staff,
                 "cree_le": _iso(row.created_at),
                 "annule_le": _iso(row.cancelled_at),
+                "annule_par": row.cancelled_by,
             }
             for row in rows
         ],

@@ -37,6 +37,7 @@ HEADERS = (
     "pris par le personnel",
     "créé le",
     "annulé le",
+    "annulé par",
     "données effacées",
 )
 
@@ -81,6 +82,7 @@ def booking_cells(row: BookingRow) -> list[str]:
         _yes_no(row.by_staff),
         _stamp(row.created_at),
         _stamp(row.cancelled_at),
+        row.cancelled_by,
         _yes_no(row.anonymised),
     ]
 

@@ -36,6 +36,7 @@ class BookingRow:
     by_staff: bool
     created_at: datetime  # aware, in the site's zone
     cancelled_at: datetime | None
+    cancelled_by: str  # "personnel", "usager", or "" when not cancelled
     anonymised: bool
 
 
@@ -72,6 +73,11 @@ def row_of(booking: Booking) -> BookingRow:
         by_staff=booking.by_staff,
         created_at=booking.created_at.astimezone(tz),
         cancelled_at=booking.cancelled_at.astimezone(tz) if booking.cancelled_at else None,
+        cancelled_by=(
+            ("personnel" if booking.cancelled_by_staff else "usager")
+            if booking.status == "cancelled"
+            else ""
+        ),
         anonymised=booking.anonymised_at is not None,
     )
 

@@ -73,6 +73,7 @@ def test_one_row_per_booking_of_the_local_days_with_readable_values(settings, si
     assert (passport["nom"], passport["prénom"]) == ("Lefèvre", "Zoé")
     assert passport["personnes"] == "2"
     assert passport["statut"] == "Annulé" and passport["pris par le personnel"] == "oui"
+    assert passport["annulé par"] == "usager" and ccas["annulé par"] == ""
     assert passport["informations complémentaires"] == "Numéro de pré-demande : 2A3B4C5D6E"
     assert ccas["présence"] == "Absent" and ccas["statut"] == "Confirmé"
     assert ccas["créé le"] == "20/11/2026 08:05"

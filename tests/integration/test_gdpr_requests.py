@@ -119,6 +119,7 @@ def test_erasure_cancels_future_bookings_with_notice_then_leaves_nothing(setting
 
     people = read(settings, lambda s: _all(s, select(Booking).order_by(Booking.start)))
     assert [b.status for b in people] == ["confirmed", "cancelled", "confirmed"]
+    assert people[1].cancelled_by_staff  # the town hall cancelled it
     assert all(b.anonymised_at == NOW for b in people[:2])
     assert people[2].last_name == "Autre" and people[2].anonymised_at is None
     assert find(settings, "06 12 34 56 78") == []
