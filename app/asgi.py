@@ -46,10 +46,13 @@ from app.web.staff.config_types import TypesController
 from app.web.staff.configuration import ConfigurationController
 from app.web.staff.dashboard import DashboardController
 from app.web.staff.errors import forbidden_handler, login_required_handler
+from app.web.staff.export import ExportController
+from app.web.staff.gdpr import GdprController
 from app.web.staff.password_links import PasswordLinkController
 from app.web.staff.phone_booking import PhoneBookingController
 from app.web.staff.planning import PlanningController
 from app.web.staff.session import StaffSessionController
+from app.web.staff.statistics import StatisticsController
 from app.web.staff.view import staff_menu
 
 Clock = Callable[[], datetime]
@@ -120,6 +123,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             commune_logo,
             commune_colours,
             StaffSessionController,
+            ExportController,
+            StatisticsController,
+            GdprController,
             PasswordLinkController,
             DashboardController,
             AccountController,

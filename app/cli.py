@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.calendar_sync.commands import register as register_calendar_commands
 
     register_calendar_commands(commands)
+    from app.gdpr.commands import register as register_gdpr_commands
+
+    register_gdpr_commands(commands)
     from app.staff.commands import register as register_staff_commands
 
     register_staff_commands(commands)

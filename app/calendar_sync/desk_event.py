@@ -20,6 +20,8 @@ from app.db.models import Booking
 
 
 def _description(booking: Booking) -> str:
+    if booking.anonymised_at is not None:  # RGPD: the person's data were erased
+        return f"Référence : {booking.reference}\nPersonnes concernées : {booking.people}"
     lines = [
         f"Référence : {booking.reference}",
         f"Personnes concernées : {booking.people}",
@@ -39,6 +41,12 @@ def _description(booking: Booking) -> str:
     return "\n".join(lines)
 
 
+def _who(booking: Booking) -> str:
+    if booking.anonymised_at is not None:
+        return "données effacées (RGPD)"
+    return f"{booking.first_name} {booking.last_name}"
+
+
 def desk_calendar(booking: Booking, now: datetime) -> Calendar:
     site = booking.type.site
     tz = ZoneInfo(site.timezone)
@@ -48,7 +56,7 @@ def desk_calendar(booking: Booking, now: datetime) -> Calendar:
         stamp=now,
         start=booking.start.astimezone(tz),
         end=booking.end.astimezone(tz),
-        summary=f"{booking.type.title} — {booking.first_name} {booking.last_name}",
+        summary=f"{booking.type.title} — {_who(booking)}",
         location=f"{site.name}, {site.address}" if site.address else site.name,
         description=_description(booking),
     )

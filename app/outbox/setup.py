@@ -7,6 +7,7 @@ from datetime import timedelta
 from app.calendar_sync.channel import caldav_channel
 from app.calendar_sync.jobs import calendar_pass
 from app.db.session import Database
+from app.gdpr.retention import purge_personal_data
 from app.notifications.reminders import send_reminders
 from app.outbox import store
 from app.outbox.channels import default_channels
@@ -18,6 +19,8 @@ REMINDER_PASS = timedelta(minutes=1)
 PURGE_PASS = timedelta(hours=1)
 # Sent messages are kept this long (to answer "did I get an e-mail?"), then deleted.
 KEEP_SENT = timedelta(days=30)
+# Personal data past the commune's retention period are erased once a day.
+RETENTION_PASS = timedelta(days=1)
 
 
 def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
@@ -26,6 +29,9 @@ def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
 
     async def purge(now):
         return await store.purge_sent(db, now - KEEP_SENT)
+
+    async def personal_data(now):
+        return await purge_personal_data(db, now)
 
     async def calendars(now):
         return await calendar_pass(db, settings, now)
@@ -41,6 +47,7 @@ def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
         jobs=[
             PeriodicJob("rappels", REMINDER_PASS, reminders),
             PeriodicJob("purge des messages envoyés", PURGE_PASS, purge),
+            PeriodicJob("effacement des données personnelles", RETENTION_PASS, personal_data),
             PeriodicJob("agendas", timedelta(minutes=settings.calendar_sync_minutes), calendars),
         ],
     )

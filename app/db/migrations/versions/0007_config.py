@@ -1,7 +1,7 @@
 """configuration: commune logo, legal notice and accessibility statement, Markdown sources
 
 Revision ID: 0007
-Revises: 0010
+Revises: 0006
 Create Date: 2026-11-28 05:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0010"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

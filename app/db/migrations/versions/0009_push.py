@@ -1,7 +1,7 @@
 """web push: subscriptions per booking, the VAPID key pair
 
-Revision ID: 0010
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-28 05:15:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 import app.db.types
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

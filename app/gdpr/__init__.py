@@ -1,0 +1,1 @@
+"""Personal data of citizens: erased after the retention period, or on request."""

@@ -1,0 +1,272 @@
+"""The export, statistics and GDPR screens over HTTP, logged in through the real login
+form: what each role may do, the files downloaded, errors in French with nothing lost,
+and the audit trail (never the person's address)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.db.models import AuditEvent, Booking, Commune, Site
+from app.staff.roles import Role
+from tests.integration.data_helpers import add_booking, local, read, write
+from tests.integration.helpers import text_of
+from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
+
+DAY = date(2026, 12, 1)  # the fixed clock says Monday 30 November 2026
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, embedded_worker=False)
+
+
+@pytest.fixture
+def data(settings, client):
+    client.get("/")  # the app loads the demo commune at start-up
+
+    async def work(session):
+        await add_booking(
+            session,
+            "ccas-aide-sociale",
+            local(DAY, 9),
+            last_name="=1+2",
+            first_name="Camille",
+            email="camille.dupont@example.org",
+            phone="+33612345678",
+        )
+        await add_booking(
+            session,
+            "titres-identite",
+            local(DAY, 10),
+            last_name="Martin",
+            first_name="Léa",
+            email="lea.martin@example.org",
+            phone="+33698765432",
+        )
+        await add_booking(
+            session,
+            "ccas-aide-sociale",
+            local(date(2026, 6, 2), 9),
+            email="camille.dupont@example.org",
+            attendance="no_show",
+        )
+        return {s.name: s.id for s in (await session.execute(select(Site))).scalars()}
+
+    return write(settings, work)
+
+
+def as_role(settings, client, role, **kwargs):
+    return logged_in(client, create_staff(settings, role, **kwargs))
+
+
+def audit(settings) -> list[AuditEvent]:
+    async def work(session):
+        return list((await session.execute(select(AuditEvent).order_by(AuditEvent.id))).scalars())
+
+    return read(settings, work)
+
+
+def post(client, path, data, page=None):
+    token = csrf_token(client, page or path)
+    return client.post(path, data={**data, "_csrf_token": token}, follow_redirects=False)
+
+
+def rows_of(response):
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    text = response.content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT, Role.ADMIN])
+def test_every_role_downloads_the_export_of_its_sites(settings, client, data, role):
+    as_role(settings, client, role, sites=[data["Espace solidarité"]] if role == "agent" else None)
+    response = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01", "site": ""})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="rendez-vous_2026-12-01_2026-12-01.csv"'
+    )
+    rows = rows_of(response)
+    expected = ["'=1+2"] if role == "agent" else ["'=1+2", "Martin"]
+    assert [row["nom"] for row in rows] == expected
+    event = audit(settings)[-1]
+    assert event.action == "export_csv" and "rendez-vous" in event.summary
+    assert "camille" not in json.dumps([event.summary, event.details]).lower()
+
+
+def test_an_agent_cannot_export_another_site(settings, client, data):
+    as_role(settings, client, Role.AGENT, sites=[data["Espace solidarité"]])
+    response = post(
+        client,
+        "/admin/export",
+        {"du": "2026-12-01", "au": "2026-12-01", "site": str(data["Hôtel de ville"])},
+    )
+    assert response.status_code == 422
+    assert "Choisissez un site dans la liste." in text_of(response.text)
+    assert "Hôtel de ville" not in re.findall(r"<option[^>]*>([^<]*)", response.text)
+
+
+def test_a_bad_range_says_why_and_keeps_what_was_typed(settings, client, data):
+    as_role(settings, client, Role.VIEWER)
+    response = post(client, "/admin/export", {"du": "2026-12-31", "au": "2026-12-01"})
+    assert response.status_code == 422
+    assert "content-disposition" not in response.headers
+    page = text_of(response.text)
+    assert "Le dernier jour doit être le même que le premier ou après lui." in page
+    assert 'value="2026-12-31"' in response.text and 'value="2026-12-01"' in response.text
+    assert response.text.count('aria-invalid="true"') == 1
+    assert not [e for e in audit(settings) if e.action == "export_csv"]
+
+
+def test_the_export_refuses_a_post_without_csrf_token(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    response = client.post("/admin/export", data={"du": "2026-12-01", "au": "2026-12-01"})
+    assert response.status_code == 403
+    assert "content-disposition" not in response.headers
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+def test_statistics_show_tables_and_charts(settings, client, data):
+    as_role(settings, client, Role.VIEWER)
+    page = client.get("/admin/statistiques?du=2026-11-30&au=2026-12-06&site=").text
+    assert page.count('role="img"') == 3
+    assert "<caption" in page and 'scope="col"' in page and 'scope="row"' in page
+    text = text_of(page)
+    assert "Rendez-vous maintenus 2" in text
+    assert "CCAS — aide sociale Espace solidarité 1 0 0" in text
+
+
+def test_an_agent_s_statistics_cover_their_sites_only(settings, client, data):
+    as_role(settings, client, Role.AGENT, sites=[data["Espace solidarité"]])
+    page = client.get("/admin/statistiques?du=2026-11-30&au=2026-12-06")
+    assert "CCAS — aide sociale" in page.text and "passeport" not in page.text
+    other = client.get(
+        f"/admin/statistiques?du=2026-11-30&au=2026-12-06&site={data['Hôtel de ville']}"
+    )
+    assert other.status_code == 422 and "passeport" not in other.text
+
+
+def test_statistics_default_to_the_last_twelve_weeks(settings, client, data):
+    as_role(settings, client, Role.VIEWER)
+    page = client.get("/admin/statistiques")
+    assert page.status_code == 200
+    assert 'value="2026-09-14"' in page.text and 'value="2026-12-06"' in page.text
+    assert text_of(page.text).count("semaine") >= 1
+
+
+def test_statistics_of_an_empty_period_and_of_a_bad_one(settings, client, data):
+    as_role(settings, client, Role.VIEWER)
+    empty = client.get("/admin/statistiques?du=2030-01-07&au=2030-01-13")
+    assert empty.status_code == 200
+    assert "Aucun rendez-vous sur cette période." in text_of(empty.text)
+    bad = client.get("/admin/statistiques?du=2026-02-30&au=2026-12-06")
+    assert bad.status_code == 422
+    assert "Le premier jour n'est pas une date valide" in text_of(bad.text)
+    assert 'value="2026-02-30"' in bad.text
+    assert 'role="img"' not in bad.text
+
+
+# --- GDPR -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT])
+def test_only_administrators_handle_personal_data_requests(settings, client, data, role):
+    as_role(settings, client, role, first_site=role == "agent")
+    assert client.get("/admin/rgpd").status_code == 403
+    token = csrf_token(client, "/admin/export")
+    for path in (
+        "/admin/rgpd/recherche",
+        "/admin/rgpd/export",
+        "/admin/rgpd/effacement",
+        "/admin/rgpd/effacement/confirmer",
+        "/admin/rgpd/conservation",
+    ):
+        response = client.post(
+            path, data={"_csrf_token": token, "personne": "camille.dupont@example.org"}
+        )
+        assert response.status_code == 403, path
+        assert "camille" not in response.text.lower()
+
+
+def test_search_copy_and_erase_a_person(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    who = {"personne": "Camille.Dupont@example.org"}
+    found = post(client, "/admin/rgpd/recherche", who, page="/admin/rgpd")
+    assert found.status_code == 200
+    assert "2 rendez-vous trouvé(s) pour camille.dupont@example.org" in text_of(found.text)
+    assert "Martin" not in found.text
+
+    copy = post(client, "/admin/rgpd/export", {**who, "format": "json"}, page="/admin/rgpd")
+    assert copy.headers["content-disposition"].startswith("attachment;")
+    assert len(json.loads(copy.content)["rendez_vous"]) == 2
+    table = post(client, "/admin/rgpd/export", {**who, "format": "csv"}, page="/admin/rgpd")
+    assert [row["e-mail"] for row in rows_of(table)] == ["camille.dupont@example.org"] * 2
+
+    confirm = post(client, "/admin/rgpd/effacement", who, page="/admin/rgpd")
+    assert "Le rendez-vous à venir sera d'abord annulé" in text_of(confirm.text)
+    done = post(client, "/admin/rgpd/effacement/confirmer", who, page="/admin/rgpd")
+    assert done.status_code == 303
+    assert "camille" not in done.headers["location"].lower()
+    notice = client.get(done.headers["location"])
+    assert "Données effacées : 2 rendez-vous anonymisé(s). Le rendez-vous à venir a été" in text_of(
+        notice.text
+    )
+    again = post(client, "/admin/rgpd/recherche", who, page="/admin/rgpd")
+    assert "Aucun rendez-vous avec des données personnelles" in text_of(again.text)
+
+    bookings = read(settings, lambda s: _all(s, select(Booking).order_by(Booking.start)))
+    assert [b.last_name for b in bookings] == ["", "", "Martin"]
+    events = [e for e in audit(settings) if e.action.startswith("rgpd_")]
+    assert [e.action for e in events] == [
+        "rgpd_recherche",
+        "rgpd_export",
+        "rgpd_export",
+        "rgpd_effacement",
+        "rgpd_recherche",
+    ]
+    trail = json.dumps([[e.summary, e.target, e.details] for e in events]).lower()
+    assert "camille" not in trail and "612345678" not in trail
+
+
+def test_a_bad_lookup_is_explained_with_the_value_kept(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    response = post(client, "/admin/rgpd/recherche", {"personne": "camille@"}, page="/admin/rgpd")
+    assert response.status_code == 422
+    assert "Cette adresse électronique n'est pas valide" in text_of(response.text)
+    assert 'value="camille@"' in response.text
+
+
+def test_the_retention_period_is_checked_then_saved_and_audited(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    refused = post(client, "/admin/rgpd/conservation", {"conservation": "29"}, "/admin/rgpd")
+    assert refused.status_code == 422
+    assert "entre 30 et 3650 jours" in text_of(refused.text)
+    assert 'value="29"' in refused.text
+    saved = post(client, "/admin/rgpd/conservation", {"conservation": "730"}, "/admin/rgpd")
+    assert saved.status_code == 303
+    assert "Durée de conservation enregistrée." in text_of(
+        client.get(saved.headers["location"]).text
+    )
+    assert read(settings, lambda s: _scalar(s, select(Commune.retention_days))) == 730
+    assert audit(settings)[-1].summary == "Durée de conservation des données : 365 → 730 jours"
+
+
+async def _all(session, statement):
+    return list((await session.execute(statement)).scalars())
+
+
+async def _scalar(session, statement):
+    return (await session.execute(statement)).scalar()
