@@ -34,9 +34,13 @@ from app.web.headers import security_headers_middleware
 from app.web.health import health
 from app.web.home import home
 from app.web.staff.account import AccountController
+from app.web.staff.accounts_admin import AccountsController
 from app.web.staff.auth import StaffForbidden, StaffLoginRequired, provide_staff
+from app.web.staff.config_desks import DesksController
+from app.web.staff.config_sites import SitesController
 from app.web.staff.dashboard import DashboardController
 from app.web.staff.errors import forbidden_handler, login_required_handler
+from app.web.staff.journal import JournalController
 from app.web.staff.password_links import PasswordLinkController
 from app.web.staff.session import StaffSessionController
 from app.web.staff.view import staff_menu
@@ -107,6 +111,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             PasswordLinkController,
             DashboardController,
             AccountController,
+            AccountsController,
+            JournalController,
+            SitesController,
+            DesksController,
             *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
