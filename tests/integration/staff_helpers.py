@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -73,7 +74,17 @@ def create_staff(
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    return _run(run())
+
+
+def _run(coroutine: Any) -> Any:
+    """asyncio.run, also beside Playwright's sync API (whose loop runs in this thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def server_settings(data_dir: Any) -> Settings:
