@@ -129,6 +129,17 @@ def logged_in(client: Any, member: StaffMember) -> Any:
     return client
 
 
+def session_token(client: Any) -> str:
+    return client.cookies.get("creneau_staff")
+
+
+def use_session(client: Any, token: str) -> None:
+    """Puts a staff session cookie (saved earlier) back in this client: several members on
+    one client (one event loop, as PostgreSQL's pool requires)."""
+    client.cookies.delete("creneau_staff")
+    client.cookies.set("creneau_staff", token, path="/admin")
+
+
 def log_in_page(page: Any, member: StaffMember, *, next_path: str | None = None) -> None:
     """Fills the login form of a Playwright page (base URL set on its context)."""
     page.goto(LOGIN + (f"?suite={next_path}" if next_path else ""))

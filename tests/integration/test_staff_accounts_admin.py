@@ -9,10 +9,17 @@ from email.policy import default
 
 from sqlalchemy import select
 
-from app.db.models import AuditEvent, OutboxMessage, Site, StaffUser
+from app.db.models import AuditEvent, OutboxMessage, Site, StaffSession, StaffUser
 from app.staff.roles import Role
 from tests.integration.helpers import fetch, text_of
-from tests.integration.staff_helpers import create_staff, csrf_token, log_in, logged_in
+from tests.integration.staff_helpers import (
+    create_staff,
+    csrf_token,
+    log_in,
+    logged_in,
+    session_token,
+    use_session,
+)
 
 NEW = "/admin/comptes/nouveau"
 
@@ -108,18 +115,20 @@ def test_role_and_sites_change_and_the_last_admin_stays(client, settings):
 
 
 def test_deactivation_logs_out_and_is_refused_for_oneself(client, settings):
-    from litestar.testing import TestClient
-
     admin = create_staff(settings, Role.ADMIN)
     agent = create_staff(settings, Role.AGENT)
+    logged_in(client, agent)
+    agent_session = session_token(client)
     logged_in(client, admin)
-    with TestClient(client.app, base_url="http://127.0.0.1") as other:
-        logged_in(other, agent)
-        token = csrf_token(client, f"/admin/comptes/{agent.id}")
-        done = client.post(f"/admin/comptes/{agent.id}/desactiver", data={"_csrf_token": token})
-        assert "Le compte est désactivé" in text_of(done.text)
-        assert other.get("/admin", follow_redirects=False).status_code == 303
-        assert log_in(other, agent).status_code == 401
+    admin_session = session_token(client)
+    token = csrf_token(client, f"/admin/comptes/{agent.id}")
+    done = client.post(f"/admin/comptes/{agent.id}/desactiver", data={"_csrf_token": token})
+    assert "Le compte est désactivé" in text_of(done.text)
+    use_session(client, agent_session)
+    assert client.get("/admin", follow_redirects=False).status_code == 303
+    assert fetch(settings, select(StaffSession).where(StaffSession.staff_id == agent.id)) == []
+    assert log_in(client, agent).status_code == 401
+    use_session(client, admin_session)
     myself = client.post(f"/admin/comptes/{admin.id}/desactiver", data={"_csrf_token": token})
     assert myself.status_code == 409
     assert "Vous ne pouvez pas désactiver votre propre compte." in text_of(myself.text)

@@ -4,7 +4,6 @@ removed (bookings to come are listed, to be moved first)."""
 from __future__ import annotations
 
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import select
 
 from app.db.models import AppointmentType, AuditEvent, CalendarConnection, Desk, Site
@@ -18,10 +17,10 @@ BASE = "/admin/configuration/guichets"
 
 
 @pytest.fixture
-def admin_client(app, settings):
-    with TestClient(app, base_url="http://127.0.0.1") as staff_client:
-        logged_in(staff_client, create_staff(settings, Role.ADMIN))
-        yield staff_client
+def admin_client(client, settings):
+    """The citizen's client, logged in as an administrator too (the cookies' paths differ;
+    one client keeps one event loop, as PostgreSQL's connection pool requires)."""
+    return logged_in(client, create_staff(settings, Role.ADMIN))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import select
 
 from app.db.models import AuditEvent, Booking, Closure, Desk, OutboxMessage, Site
@@ -19,10 +18,10 @@ BASE = "/admin/configuration/sites"
 
 
 @pytest.fixture
-def admin_client(app, settings):
-    with TestClient(app, base_url="http://127.0.0.1") as staff_client:
-        logged_in(staff_client, create_staff(settings, Role.ADMIN))
-        yield staff_client
+def admin_client(client, settings):
+    """The citizen's client, logged in as an administrator too (the cookies' paths differ;
+    one client keeps one event loop, as PostgreSQL's connection pool requires)."""
+    return logged_in(client, create_staff(settings, Role.ADMIN))
 
 
 def test_a_site_is_created_with_a_valid_time_zone_only(admin_client, settings):
