@@ -152,3 +152,35 @@ def test_the_journal_lists_newest_first_and_filters(client, settings):
     assert "compte.acces" not in text_of(filtered.text).split("Filtrer", 1)[1]
     by_other = client.get("/admin/journal", params={"compte": str(other.id)})
     assert "Aucune action ne correspond." in text_of(by_other.text)
+
+
+def test_the_journal_has_pages_of_fifty(client, settings):
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from app.db.session import Database
+    from app.staff.audit import record
+
+    admin = create_staff(settings, Role.ADMIN)
+
+    async def write_events() -> None:
+        db = Database(settings.database_url)
+        start = datetime(2026, 11, 1, tzinfo=UTC)
+        try:
+            async with db.write() as session:
+                for n in range(60):
+                    await record(session, None, "essai", f"objet {n}", f"Événement {n}",
+                                 now=start + timedelta(minutes=n))  # fmt: skip
+        finally:
+            await db.dispose()
+
+    asyncio.run(write_events())
+    logged_in(client, admin)
+    first = text_of(client.get("/admin/journal", params={"action": "essai"}).text)
+    assert "60 actions — page 1 sur 2" in first
+    assert "Événement 59" in first and "Événement 10 " in first and "Événement 9 " not in first
+    assert "Système" in first
+    second = client.get("/admin/journal", params={"action": "essai", "page": "2"})
+    text = text_of(second.text)
+    assert "Événement 9 " in text and "Événement 0 " in text and "Événement 59" not in text
+    assert "Page précédente" in text

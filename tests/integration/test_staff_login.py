@@ -303,3 +303,9 @@ def test_a_tampered_link_is_refused(client, settings):
     response = client.get("/admin/reinitialiser/WzEsImFiYyIsInJlc2V0Il0.abc.def")
     assert response.status_code == 410
     assert "n'est pas valable" in text_of(response.text)
+
+
+def test_an_htmx_request_without_session_loads_the_login_page_whole(client):
+    response = client.get("/admin/compte", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert response.headers["HX-Redirect"] == "/admin/connexion?suite=/admin/compte"
+    assert response.text == ""

@@ -22,8 +22,16 @@ LOGGED_OUT = (
 
 
 def login_required_handler(
-    _request: Request[Any, Any, Any], exc: StaffLoginRequired
+    request: Request[Any, Any, Any], exc: StaffLoginRequired
 ) -> Response[Any]:
+    if request.headers.get("hx-request") == "true":
+        # htmx would follow a 303 and swap the login page into a part of the page: it is
+        # told to load the login page as a whole instead.
+        return Response(
+            b"",
+            status_code=200,
+            headers={"HX-Redirect": exc.return_to, "Cache-Control": "no-store"},
+        )
     return Redirect(exc.return_to, status_code=303, headers={"Cache-Control": "no-store"})
 
 
