@@ -309,3 +309,12 @@ def test_an_htmx_request_without_session_loads_the_login_page_whole(client):
     response = client.get("/admin/compte", headers={"HX-Request": "true"}, follow_redirects=False)
     assert response.headers["HX-Redirect"] == "/admin/connexion?suite=/admin/compte"
     assert response.text == ""
+
+
+def test_an_unknown_back_office_page_says_so_in_back_office_words(client, settings):
+    logged_in(client, create_staff(settings, Role.VIEWER))
+    response = client.get("/admin/nulle-part")
+    assert response.status_code == 404
+    text = text_of(response.text)
+    assert "Cette page du back-office n'existe pas" in text
+    assert "Revenir au tableau de bord" in text
