@@ -177,6 +177,7 @@ async def add_closure(
             booking.cancelled_at = now
             booking.sequence += 1
             await session.flush()
+            # The contract adds `by_staff=True` here once events.booking_cancelled takes it.
             await booking_cancelled(session, booking, now, settings)
             cancelled.append(booking.reference)
             await record(
