@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from email import message_from_string
 from email.policy import default
 
 from sqlalchemy import select
 
-from app.db.models import AuditEvent, OutboxMessage, Site, StaffSession, StaffUser
+from app.db.models import AuditEvent, Desk, OutboxMessage, Site, StaffSession, StaffUser
 from app.staff.roles import Role
 from tests.integration.helpers import fetch, text_of
 from tests.integration.staff_helpers import (
@@ -184,3 +185,28 @@ def test_the_journal_has_pages_of_fifty(client, settings):
     text = text_of(second.text)
     assert "Événement 9 " in text and "Événement 0 " in text and "Événement 59" not in text
     assert "Page précédente" in text
+
+
+def test_the_dashboard_counts_todays_bookings_of_the_sites_one_sees(client, settings, clock):
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import Citizen
+    from tests.integration.changes_helpers import book_one
+
+    booking = book_one(Citizen(client), settings)
+    clock.now = booking.start - timedelta(hours=1)
+    day = booking.start.astimezone(ZoneInfo("Europe/Paris")).date()
+    site_of_booking = fetch(
+        settings,
+        select(Site).join(Desk, Desk.site_id == Site.id).where(Desk.id == booking.desk_id),
+    )[0]
+    other_site = next(s for s in fetch(settings, select(Site)) if s.id != site_of_booking.id)
+    agent = create_staff(settings, Role.AGENT, sites=[other_site.id])
+    admin = create_staff(settings, Role.ADMIN)
+    logged_in(client, admin)
+    text = text_of(client.get("/admin").text)
+    assert f"{site_of_booking.name} : 1 rendez-vous" in text, (day, text)
+    logged_in(client, agent)
+    text = text_of(client.get("/admin").text)
+    assert site_of_booking.name not in text.split("Aujourd'hui", 1)[1].split("Accès rapide")[0]
+    assert f"{other_site.name} : aucun rendez-vous" in text

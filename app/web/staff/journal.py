@@ -3,6 +3,7 @@ or by staff member, 50 events a page."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -56,5 +57,6 @@ class JournalController(Controller):
                 "action": action,
                 "staff_id": staff_id,
                 "page_link": page_link,
+                "as_json": lambda details: json.dumps(details, ensure_ascii=False, indent=1),
             },
         )
