@@ -19,6 +19,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/creneau
 COPY components ./components
 COPY static ./static
+COPY service_worker ./service_worker
 COPY app ./app
 USER creneau
 VOLUME ["/data"]

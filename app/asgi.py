@@ -20,6 +20,7 @@ from app.booking.drafts import DraftStore
 from app.db.session import Database
 from app.demo import load_demo
 from app.outbox.setup import build_worker
+from app.push.vapid import load_or_create_keys
 from app.settings import PROJECT_ROOT, Settings
 from app.web import log_privacy
 from app.web.admission import admission_control
@@ -33,15 +34,21 @@ from app.web.formatting import FILTERS
 from app.web.headers import security_headers_middleware
 from app.web.health import health
 from app.web.home import home
+from app.web.pwa.assets import manifest, service_worker
+from app.web.pwa.pages import DevicePagesController
+from app.web.pwa.push import push_subscribe
 from app.web.staff.account import AccountController
 from app.web.staff.accounts_admin import AccountsController
 from app.web.staff.auth import StaffForbidden, StaffLoginRequired, provide_staff
+from app.web.staff.bookings import BookingsController
 from app.web.staff.config_desks import DesksController
 from app.web.staff.config_sites import SitesController
 from app.web.staff.dashboard import DashboardController
 from app.web.staff.errors import forbidden_handler, login_required_handler
 from app.web.staff.journal import JournalController
 from app.web.staff.password_links import PasswordLinkController
+from app.web.staff.phone_booking import PhoneBookingController
+from app.web.staff.planning import PlanningController
 from app.web.staff.session import StaffSessionController
 from app.web.staff.view import staff_menu
 
@@ -85,6 +92,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             await load_demo(db, clock().date())
         async with db.read() as session:
             app.state.commune = await current_commune(session)
+        app.state.vapid = await load_or_create_keys(db, settings.vapid_private_key, clock())
         if settings.embedded_worker:
             # The outbox worker of the embedded default; `creneau worker` can run beside it.
             stop = asyncio.Event()
@@ -115,6 +123,13 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             JournalController,
             SitesController,
             DesksController,
+            PlanningController,
+            BookingsController,
+            PhoneBookingController,
+            service_worker,
+            manifest,
+            DevicePagesController,
+            push_subscribe,
             *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -109,6 +110,14 @@ class Settings:
     reminder_hour: int = 10
     # The outbox worker inside the web process; `creneau worker` can run it separately.
     embedded_worker: bool = True
+    # Web push: the VAPID private key (PEM or raw base64url; empty: made on first start and
+    # kept in the database) and the contact the push services see (mailto: or https:).
+    vapid_private_key: str = field(default="", repr=False)
+    vapid_subject: str = ""
+
+    @property
+    def push_subject(self) -> str:
+        return self.vapid_subject or f"mailto:{parseaddr(self.mail.from_address)[1]}"
 
     @property
     def base_url(self) -> str:
@@ -159,6 +168,8 @@ class Settings:
             sms=_sms_settings(env),
             reminder_hour=_reminder_hour(env.get("CRENEAU_REMINDER_HOUR")),
             embedded_worker=_bool(env.get("CRENEAU_EMBEDDED_WORKER"), True),
+            vapid_private_key=env.get("CRENEAU_VAPID_PRIVATE_KEY", ""),
+            vapid_subject=env.get("CRENEAU_VAPID_SUBJECT", ""),
         )
 
 

@@ -43,10 +43,11 @@ def log_tail(path: Path, lines: int = 40) -> str:
 
 
 @contextmanager
-def running_server(data_dir: Path, **env: str) -> Iterator[str]:
+def running_server(data_dir: Path, port: int | None = None, **env: str) -> Iterator[str]:
     """Serves with a fresh data folder (the demo commune) and yields the base URL. Without
-    DATABASE_URL in `env`, the embedded SQLite of that folder is used."""
-    port = free_port()
+    DATABASE_URL in `env`, the embedded SQLite of that folder is used. `port`: a given one
+    (to restart a server where a browser expects it), else a free one."""
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
@@ -60,7 +61,7 @@ def running_server(data_dir: Path, **env: str) -> Iterator[str]:
     environment.pop("DATABASE_URL", None)
     environment.update(env)
     log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=PROJECT_ROOT,

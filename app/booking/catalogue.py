@@ -60,3 +60,15 @@ async def get_type(session: AsyncSession, type_id: int | None) -> AppointmentTyp
             .options(selectinload(AppointmentType.site), selectinload(AppointmentType.desks))
         )
     ).scalar()
+
+
+async def get_type_any(session: AsyncSession, type_id: int) -> AppointmentType:
+    """A type with its site and desks, active or not: staff still manage the bookings of a
+    type the commune has withdrawn."""
+    return (
+        await session.execute(
+            select(AppointmentType)
+            .where(AppointmentType.id == type_id)
+            .options(selectinload(AppointmentType.site), selectinload(AppointmentType.desks))
+        )
+    ).scalar_one()

@@ -1,4 +1,6 @@
-"""The citizen's own changes to a booking: moving it (*modifier*) and cancelling it (*annuler*).
+"""Changes to a booking: moving it (*modifier*) and cancelling it (*annuler*), by the citizen
+through the emailed links, or by an agent from the back office (`staff_move`,
+`staff_cancel`, at the end).
 
 A modification is an ordinary draft whose state also carries `modifies` (the booking's id,
 the sequence the link was made for, its reference and start, to remind the citizen). The
@@ -8,20 +10,23 @@ one transaction, keeping its reference and UID and bumping its sequence.
 Locks follow `service.confirm` (docs/DECISIONS.md §2): the draft row, then the booking row,
 then the desks serving the new type in id order, all `FOR UPDATE` on PostgreSQL (SQLite
 serialises write transactions with `BEGIN IMMEDIATE`). `cancel` locks only the booking:
-freeing places cannot break anyone's booking. The same order everywhere means no deadlock.
+freeing places cannot break anyone's booking. Staff changes lock the booking, then the
+desks (they have no draft). The same order everywhere means no deadlock.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from app.booking.catalogue import MAX_ID, get_type
+from app.booking.catalogue import MAX_ID, get_type, get_type_any
 from app.booking.limits import LimitReached, citizen_limit
 from app.booking.links import LinkClaim, LinkState, link_state
 from app.booking.service import (
@@ -39,6 +44,10 @@ from app.db.models import Booking, Draft
 from app.db.session import Database
 from app.notifications.events import booking_cancelled, booking_moved
 from app.settings import Settings
+from app.staff import audit
+
+if TYPE_CHECKING:
+    from app.db.models import StaffUser
 
 MODIFIES = "modifies"
 
@@ -193,3 +202,162 @@ async def cancel(
         await session.flush()
         await booking_cancelled(session, booking, now, settings)  # e-mail METHOD:CANCEL
         return Cancelled(booking.id)
+
+
+# --- staff changes ---------------------------------------------------------------------------
+# An agent moves or cancels a booking from the back office. Same transaction shape as the
+# citizen's (the booking row, then the desks; no draft), same SEQUENCE+1 and the same
+# e-mails, told they come from the town hall (`by_staff=True`), and an audit event.
+
+
+class StaffRefusal(enum.Enum):
+    NOT_FOUND = "not_found"  # no such booking, or on a site the agent does not work on
+    CANCELLED = "cancelled"
+    BEGUN = "begun"  # moving or cancelling an appointment that has begun makes no sense
+    CHANGED = "changed"  # changed since the agent's page was shown (another agent, the citizen)
+    SAME_SLOT = "same_slot"
+
+
+@dataclass(frozen=True)
+class StaffRefused:
+    reason: StaffRefusal
+
+
+@dataclass(frozen=True)
+class Moved:
+    booking_id: int
+    previous_start: datetime
+
+
+StaffMoveResult = Moved | SlotTaken | StaffRefused
+StaffCancelResult = Cancelled | StaffRefused
+
+
+def visible(booking: Booking | None, site_ids: set[int] | None) -> bool:
+    """`site_ids`: the sites the member of staff works on (None: every site). The booking's
+    desk must be loaded."""
+    return booking is not None and (site_ids is None or booking.desk.site_id in site_ids)
+
+
+async def locked_for_staff(
+    session: AsyncSession, booking_id: int, site_ids: set[int] | None
+) -> Booking | None:
+    if not 0 < booking_id <= MAX_ID:
+        return None
+    booking = (
+        await session.execute(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .options(selectinload(Booking.desk))
+            .with_for_update(of=Booking)
+        )
+    ).scalar()
+    return booking if visible(booking, site_ids) else None
+
+
+def _refusal(booking: Booking | None, sequence: int, now: datetime) -> StaffRefused | None:
+    if booking is None:
+        return StaffRefused(StaffRefusal.NOT_FOUND)
+    if booking.status == "cancelled":
+        return StaffRefused(StaffRefusal.CANCELLED)
+    if booking.start <= now:
+        return StaffRefused(StaffRefusal.BEGUN)
+    if booking.sequence != sequence:
+        return StaffRefused(StaffRefusal.CHANGED)
+    return None
+
+
+async def staff_move(
+    db: Database,
+    booking_id: int,
+    sequence: int,
+    start: datetime,
+    now: datetime,
+    *,
+    actor: StaffUser,
+    site_ids: set[int] | None,
+    settings: Settings,
+) -> StaffMoveResult:
+    """Moves the booking (as the agent saw it: `sequence`) to `start`, a slot free for
+    staff (the places kept for staff count as free). Type, people and contact stay."""
+    async with db.write() as session:
+        booking = await locked_for_staff(session, booking_id, site_ids)
+        refused = _refusal(booking, sequence, now)
+        if refused is not None:
+            return refused
+        if booking.start == start:
+            return StaffRefused(StaffRefusal.SAME_SLOT)
+        appointment_type = await get_type_any(session, booking.type_id)
+        await lock_desks(session, appointment_type)
+        fitting = await fitting_desks(
+            session,
+            appointment_type,
+            booking.people,
+            start,
+            now,
+            None,
+            booking.id,
+            for_staff=True,
+        )
+        if not fitting:
+            return slot_taken(appointment_type, start, now)
+        previous = booking.start
+        booking.desk_id = booking.desk_id if booking.desk_id in fitting else fitting[0]
+        booking.start = start
+        booking.end = start + appointment_length(
+            appointment_type.slot_minutes, booking.people, appointment_type.duration_per_person
+        )
+        booking.sequence += 1
+        await session.flush()
+        await booking_moved(session, booking, now, settings, by_staff=True)
+        tz = ZoneInfo(appointment_type.site.timezone)
+        await audit.record(
+            session,
+            actor,
+            "booking.moved",
+            f"booking:{booking.id}",
+            f"Rendez-vous {booking.reference} déplacé du {_local(previous, tz)} "
+            f"au {_local(start, tz)}",
+            {"from": previous.isoformat(), "to": start.isoformat(), "desk_id": booking.desk_id},
+            now=now,
+        )
+        return Moved(booking.id, previous)
+
+
+async def staff_cancel(
+    db: Database,
+    booking_id: int,
+    sequence: int,
+    now: datetime,
+    *,
+    actor: StaffUser,
+    site_ids: set[int] | None,
+    settings: Settings,
+) -> StaffCancelResult:
+    """Cancels the booking for the town hall. Its place is free at once: the type's
+    cool-down is against citizens trading slots, not for the town hall's decisions."""
+    async with db.write() as session:
+        booking = await locked_for_staff(session, booking_id, site_ids)
+        refused = _refusal(booking, sequence, now)
+        if refused is not None:
+            return refused
+        booking.status = "cancelled"
+        booking.cancelled_at = now
+        booking.cancelled_by_staff = True
+        booking.sequence += 1
+        await session.flush()
+        await booking_cancelled(session, booking, now, settings, by_staff=True)
+        await audit.record(
+            session,
+            actor,
+            "booking.cancelled",
+            f"booking:{booking.id}",
+            f"Rendez-vous {booking.reference} annulé",
+            {"start": booking.start.isoformat()},
+            now=now,
+        )
+        return Cancelled(booking.id)
+
+
+def _local(instant: datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).strftime("%d/%m/%Y %H:%M")

@@ -46,21 +46,34 @@ def _clean(value: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
 
 
-def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
-    """The number in E.164 if it is a valid mobile (or possibly mobile) number, else None."""
+MOBILE_KINDS = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
+
+
+def normalise_phone(
+    raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True
+) -> str | None:
+    """The number in E.164 if it is a valid mobile (or possibly mobile) number — or any
+    valid number when not `mobile_only` — else None."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
         return None
-    kind = phonenumbers.number_type(number)
-    if kind not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
+    if mobile_only and phonenumbers.number_type(number) not in MOBILE_KINDS:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_mobile(e164: str) -> bool:
+    """Whether a stored number can receive an SMS (staff may record a landline)."""
+    try:
+        return phonenumbers.number_type(phonenumbers.parse(e164, None)) in MOBILE_KINDS
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def display_phone(e164: str) -> str:
@@ -74,16 +87,48 @@ def display_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+@dataclass(frozen=True)
+class _Wording:
+    last_name: str
+    first_name: str
+    email_missing: str
+    phone_missing: str
+    phone_invalid: str
+
+
+CITIZEN = _Wording(
+    "votre nom",
+    "votre prénom",
+    "Saisissez votre adresse électronique.",
+    "Saisissez votre numéro de téléphone mobile.",
+    "Saisissez un numéro de téléphone mobile valide, par exemple "
+    "06\u00a012\u00a034\u00a056\u00a078.",
+)
+STAFF = _Wording(
+    "le nom de la personne",
+    "le prénom de la personne",
+    "",
+    "",
+    "Saisissez un numéro de téléphone valide, par exemple 06\u00a012\u00a034\u00a056\u00a078 "
+    "ou 03\u00a020\u00a012\u00a034\u00a056, ou laissez le champ vide.",
+)
+
+
 def validate_contact(
-    form: dict[str, str], extra_fields: list[dict[str, Any]]
+    form: dict[str, str], extra_fields: list[dict[str, Any]], *, for_staff: bool = False
 ) -> tuple[ContactDetails | None, ContactErrors, dict[str, str]]:
     """Checks the submitted values. Returns the details (or None), the errors and the
-    cleaned values to show back in the form, so nothing the citizen typed is lost."""
+    cleaned values to show back in the form, so nothing the citizen typed is lost.
+
+    `for_staff`: an agent booking for someone on the phone or at the desk. E-mail and phone
+    are then optional (an empty value is stored as ""), and the phone may be a landline.
+    """
+    wording = STAFF if for_staff else CITIZEN
     values = {name: _clean(form.get(name, "")) for name in ("last_name", "first_name", "email")}
     values["phone"] = _clean(form.get("phone", ""))
     errors: dict[str, str] = {}
 
-    for name, label in (("last_name", "votre nom"), ("first_name", "votre prénom")):
+    for name, label in (("last_name", wording.last_name), ("first_name", wording.first_name)):
         if not values[name]:
             errors[name] = f"Saisissez {label}."
         elif len(values[name]) > MAX_NAME:
@@ -91,7 +136,8 @@ def validate_contact(
 
     email = values["email"]
     if not email:
-        errors["email"] = "Saisissez votre adresse électronique."
+        if not for_staff:
+            errors["email"] = wording.email_missing
     else:
         try:
             email = validate_email(email, check_deliverability=False).normalized
@@ -102,14 +148,12 @@ def validate_contact(
 
     phone = ""
     if not values["phone"]:
-        errors["phone"] = "Saisissez votre numéro de téléphone mobile."
+        if not for_staff:
+            errors["phone"] = wording.phone_missing
     else:
-        phone = normalise_phone(values["phone"]) or ""
+        phone = normalise_phone(values["phone"], mobile_only=not for_staff) or ""
         if not phone:
-            errors["phone"] = (
-                "Saisissez un numéro de téléphone mobile valide, par exemple "
-                "06\u00a012\u00a034\u00a056\u00a078."
-            )
+            errors["phone"] = wording.phone_invalid
 
     extra: dict[str, str] = {}
     for spec in extra_fields:

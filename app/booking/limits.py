@@ -1,6 +1,7 @@
 """Per-citizen limits: at most K active bookings of a type made within a rolling period,
-the citizen being recognised by their email (case-insensitive) or their mobile number
-(E.164, as `contact.normalise_phone` stores it)."""
+the citizen being recognised by their email (case-insensitive) or their phone number
+(E.164, as `contact.normalise_phone` stores it). A booking staff made for someone who gave
+neither (a phone call, a walk-in) is nobody's: empty values never match each other."""
 
 from __future__ import annotations
 
@@ -46,9 +47,13 @@ async def citizen_limit(
     if appointment_type.limit_bookings <= 0:
         return None
     period = timedelta(days=appointment_type.limit_period_days)
-    same_person = [func.lower(Booking.email) == email.strip().lower()]
+    same_person = []
+    if email.strip():
+        same_person.append(func.lower(Booking.email) == email.strip().lower())
     if phone:
         same_person.append(Booking.phone == phone)
+    if not same_person:
+        return None  # booked by staff with neither e-mail nor phone: nobody to recognise
     rows = (
         await session.execute(
             select(Booking.created_at, Booking.end).where(

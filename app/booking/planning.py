@@ -159,6 +159,7 @@ async def build_query(
             .where(
                 Booking.desk_id.in_(desk_ids),
                 Booking.status == CANCELLED,
+                Booking.cancelled_by_staff.is_(False),
                 AppointmentType.cooldown_minutes > 0,
                 Booking.end > span_start,
                 Booking.start < span_end,
@@ -231,6 +232,7 @@ class WeekPlanner:
     now: datetime
     draft_id: int | None = None
     ignore_booking_id: int | None = None
+    for_staff: bool = False  # an agent booking or moving: the places kept for staff are free
     _weeks: dict[date, AvailabilityQuery | None] = field(default_factory=dict)
     _rest: AvailabilityQuery | None = None  # the window after its first week, once loaded
 
@@ -277,5 +279,6 @@ class WeekPlanner:
             first_day,
             last_day,
             draft_id=self.draft_id,
+            for_staff=self.for_staff,
             ignore_booking_id=self.ignore_booking_id,
         )

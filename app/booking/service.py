@@ -83,11 +83,14 @@ async def fitting_desks(
     people: int,
     start: datetime,
     now: datetime,
-    draft_id: int,
+    draft_id: int | None,
     ignore_booking_id: int | None = None,
+    *,
+    for_staff: bool = False,
 ) -> tuple[int, ...]:
     """The desks on which the draft's people fit at `start`, its own hold and the booking
-    it modifies (if any) not counting against it."""
+    it modifies (if any) not counting against it. Staff (`for_staff`) may use the places
+    kept for them."""
     day = start.astimezone(ZoneInfo(appointment_type.site.timezone)).date()
     query = await build_query(
         session,
@@ -97,6 +100,7 @@ async def fitting_desks(
         day,
         day,
         draft_id=draft_id,
+        for_staff=for_staff,
         ignore_booking_id=ignore_booking_id,
     )
     return slot_fits(query, start)
@@ -208,26 +212,15 @@ async def confirm(
             return slot_taken(appointment_type, start, now)
         desk_id = await take_over_hold(session, draft.id, start, fitting)
 
-        booking = Booking(
-            reference=new_reference(),
-            uid=new_uid(uid_domain),
-            sequence=0,
-            status="confirmed",
-            type_id=appointment_type.id,
-            desk_id=desk_id,
-            start=start,
-            end=start
-            + appointment_length(
-                appointment_type.slot_minutes, people, appointment_type.duration_per_person
-            ),
-            people=people,
-            last_name=contact["last_name"],
-            first_name=contact["first_name"],
-            email=contact["email"],
-            phone=contact["phone"],
-            extra=contact.get("extra", {}),
+        booking = new_booking(
+            appointment_type,
+            desk_id,
+            start,
+            people,
+            contact,
+            uid_domain=uid_domain,
             idempotency_key=str(draft.id),
-            created_at=now,
+            now=now,
         )
         session.add(booking)
         await session.flush()
@@ -236,6 +229,43 @@ async def confirm(
         draft.data = {}
         draft.expires_at = keep_draft_until
         return Confirmed(booking.id)
+
+
+def new_booking(
+    appointment_type: AppointmentType,
+    desk_id: int,
+    start: datetime,
+    people: int,
+    contact: dict[str, Any],
+    *,
+    uid_domain: str,
+    idempotency_key: str,
+    now: datetime,
+    by_staff: bool = False,
+) -> Booking:
+    """A confirmed booking with a fresh reference and UID (not yet added to a session)."""
+    return Booking(
+        reference=new_reference(),
+        uid=new_uid(uid_domain),
+        sequence=0,
+        status="confirmed",
+        type_id=appointment_type.id,
+        desk_id=desk_id,
+        start=start,
+        end=start
+        + appointment_length(
+            appointment_type.slot_minutes, people, appointment_type.duration_per_person
+        ),
+        people=people,
+        last_name=contact["last_name"],
+        first_name=contact["first_name"],
+        email=contact["email"],
+        phone=contact["phone"],
+        extra=contact.get("extra", {}),
+        idempotency_key=idempotency_key,
+        created_at=now,
+        by_staff=by_staff,
+    )
 
 
 async def load_booking(db: Database, booking_id: int) -> Booking | None:

@@ -23,8 +23,12 @@ def _description(booking: Booking) -> str:
     lines = [
         f"Référence : {booking.reference}",
         f"Personnes concernées : {booking.people}",
-        f"Téléphone : {booking.phone}",
-        f"Courriel : {booking.email}",
+    ]
+    # A phone or walk-in booking may come without a phone number or an e-mail address.
+    lines += [
+        f"{label} : {value}"
+        for label, value in (("Téléphone", booking.phone), ("Courriel", booking.email))
+        if value
     ]
     labels = {
         field["name"]: field.get("label", field["name"]) for field in booking.type.extra_fields

@@ -103,7 +103,7 @@ async def connect(
             now=now,
         )  # fmt: skip
         await record(
-            session, actor, "guichet.agenda", f"guichet {desk.id}",
+            session, actor, "desk.calendar", f"desk:{desk.id}",
             f"Agenda du guichet « {desk.name} » connecté ({form.username}).",
             {"serveur": report.server_url, "publication": publish, "lecture": read,
              "tout_occupe": form.all_busy},
@@ -137,6 +137,6 @@ async def disconnect(session: AsyncSession, actor: StaffUser, desk: Desk, now: d
     if connection is None:
         return False
     await session.delete(connection)
-    await record(session, actor, "guichet.agenda", f"guichet {desk.id}",
+    await record(session, actor, "desk.calendar", f"desk:{desk.id}",
                  f"Agenda du guichet « {desk.name} » déconnecté.", now=now)  # fmt: skip
     return True

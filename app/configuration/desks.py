@@ -122,7 +122,7 @@ async def save_desk(
         desk.types = types
         session.add(desk)
         await session.flush()
-        action, summary, before = "guichet.creation", f"Guichet « {name} » créé.", None
+        action, summary, before = "desk.created", f"Guichet « {name} » créé.", None
     else:
         found = await get_desk(session, desk_id)
         if found is None:
@@ -134,9 +134,9 @@ async def save_desk(
             )
         before = {"nom": desk.name, "site": desk.site_id, "types": [t.id for t in desk.types]}
         desk.name, desk.site_id, desk.types = name, site_id, types
-        action, summary = "guichet.modification", f"Guichet « {name} » modifié."
+        action, summary = "desk.updated", f"Guichet « {name} » modifié."
     after = {"nom": name, "site": site_id, "types": [t.id for t in types]}
-    await record(session, actor, action, f"guichet {desk.id}", summary,
+    await record(session, actor, action, f"desk:{desk.id}", summary,
                  {"avant": before, "apres": after}, now=now)  # fmt: skip
     return desk
 
@@ -178,6 +178,6 @@ async def remove_desk(
     await session.flush()
     name = desk.name
     await session.delete(desk)
-    await record(session, actor, "guichet.suppression", f"guichet {desk_id}",
+    await record(session, actor, "desk.deleted", f"desk:{desk_id}",
                  f"Guichet « {name} » supprimé.", now=now)  # fmt: skip
     return None

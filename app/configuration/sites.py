@@ -87,7 +87,7 @@ async def save_site(
                     position=position)  # fmt: skip
         session.add(site)
         await session.flush()
-        action, summary = "site.creation", f"Site « {name} » créé."
+        action, summary = "site.created", f"Site « {name} » créé."
         before = None
     else:
         found = await get_site(session, site_id)
@@ -96,9 +96,9 @@ async def save_site(
         site = found
         before = {"nom": site.name, "adresse": site.address, "fuseau": site.timezone}
         site.name, site.address, site.timezone = name, address, timezone
-        action, summary = "site.modification", f"Site « {name} » modifié."
+        action, summary = "site.updated", f"Site « {name} » modifié."
     after = {"nom": site.name, "adresse": site.address, "fuseau": site.timezone}
-    await record(session, actor, action, f"site {site.id}", summary,
+    await record(session, actor, action, f"site:{site.id}", summary,
                  {"avant": before, "apres": after}, now=now)  # fmt: skip
     return site
 
@@ -170,18 +170,16 @@ async def add_closure(
     )
     session.add(closure)
     await session.flush()
-    cancelled = []
     if bookings and decision == CANCEL:
         for booking in bookings:
             booking.status = "cancelled"
             booking.cancelled_at = now
+            booking.cancelled_by_staff = True  # the place is free at once (decision 46)
             booking.sequence += 1
             await session.flush()
-            # The contract adds `by_staff=True` here once events.booking_cancelled takes it.
-            await booking_cancelled(session, booking, now, settings)
-            cancelled.append(booking.reference)
+            await booking_cancelled(session, booking, now, settings, by_staff=True)
             await record(
-                session, actor, "rendez_vous.annulation", f"rendez-vous {booking.reference}",
+                session, actor, "booking.cancelled", f"booking:{booking.id}",
                 f"Rendez-vous {booking.reference} annulé : fermeture du site « {site.name} ».",
                 {"fermeture": closure.id}, now=now,
             )  # fmt: skip
@@ -201,7 +199,7 @@ async def add_closure(
         "rendez_vous": [booking.reference for booking in bookings],
         "decision": decision if bookings else None,
     }
-    await record(session, actor, "site.fermeture", f"site {site.id}", summary, details, now=now)
+    await record(session, actor, "site.closed", f"site:{site.id}", summary, details, now=now)
     return closure
 
 
@@ -213,7 +211,7 @@ async def remove_closure(
         return False
     await session.delete(closure)
     await record(
-        session, actor, "site.reouverture", f"site {site.id}",
+        session, actor, "site.reopened", f"site:{site.id}",
         f"Fermeture de « {site.name} » du {closure.first_day:%d/%m/%Y} au "
         f"{closure.last_day:%d/%m/%Y} supprimée.", now=now,
     )  # fmt: skip

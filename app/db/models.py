@@ -215,6 +215,9 @@ class Booking(Base):
     attendance: Mapped[str | None] = mapped_column(String(20), default=None)
     # When the retention job (or an erasure request) removed the person's data.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Cancelled by an agent: the place is free at once (the cool-down is against citizens
+    # trading slots, not for the town hall's own decisions).
+    cancelled_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
 
     type: Mapped[AppointmentType] = relationship()
     desk: Mapped[Desk] = relationship()
@@ -463,3 +466,37 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription for one booking (the citizen opted in on that
+    device after confirming). Deleted when the push service says it expired (404/410)."""
+
+    __tablename__ = "push_subscription"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "endpoint", name="uq_push_subscription_booking_endpoint"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("booking.id", ondelete="CASCADE"), index=True
+    )
+    endpoint: Mapped[str] = mapped_column(String(1000))
+    # The browser's P-256 public key and auth secret (RFC 8291), base64url without padding.
+    p256dh: Mapped[str] = mapped_column(String(100))
+    auth: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VapidKey(Base):
+    """The installation's VAPID key pair (RFC 8292), made on first start; one row."""
+
+    __tablename__ = "vapid_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # PKCS#8 PEM of the P-256 private key.
+    private_pem: Mapped[str] = mapped_column(Text)
+    # The uncompressed public point, base64url without padding (the browser's
+    # applicationServerKey).
+    public_key: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

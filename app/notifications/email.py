@@ -73,6 +73,25 @@ WORDINGS = {
         calendar=False,
     ),
 }
+# When an agent of the town hall made the change, the citizen is told so.
+STAFF_WORDINGS = {
+    "booking_moved": Wording(
+        "Rendez-vous déplacé par la mairie",
+        "La mairie a déplacé votre rendez-vous",
+        "Un agent de la mairie a déplacé votre rendez-vous. Voici sa nouvelle date ; "
+        "l'ancienne est libérée.",
+        links=True,
+        calendar=True,
+    ),
+    "booking_cancelled": Wording(
+        "Rendez-vous annulé par la mairie",
+        "La mairie a annulé votre rendez-vous",
+        "Un agent de la mairie a annulé votre rendez-vous. Vous pouvez en prendre un autre "
+        "ou contacter la mairie.",
+        links=False,
+        calendar=True,
+    ),
+}
 
 
 def _environment(autoescape: bool) -> Environment:
@@ -127,8 +146,9 @@ def compose_email(
     now: datetime,
     calendar: bytes | None = None,
     method: str | None = None,
+    by_staff: bool = False,
 ) -> EmailMessage:
-    wording = WORDINGS[kind]
+    wording = STAFF_WORDINGS.get(kind, WORDINGS[kind]) if by_staff else WORDINGS[kind]
     if wording.calendar != (calendar is not None) or (calendar is None) != (method is None):
         raise ValueError(f"{kind} needs a calendar and its method, or neither")
     if calendar is not None and f"METHOD:{method}\r\n".encode() not in calendar:

@@ -11,6 +11,7 @@ from app.notifications.reminders import send_reminders
 from app.outbox import store
 from app.outbox.channels import default_channels
 from app.outbox.worker import Clock, PeriodicJob, Worker
+from app.push.channel import push_channel
 from app.settings import Settings
 
 REMINDER_PASS = timedelta(minutes=1)
@@ -31,7 +32,11 @@ def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
 
     return Worker(
         db,
-        {**default_channels(settings), "caldav": caldav_channel(db, settings, clock)},
+        {
+            **default_channels(settings),
+            "caldav": caldav_channel(db, settings, clock),
+            "push": push_channel(db, settings),
+        },
         clock,
         jobs=[
             PeriodicJob("rappels", REMINDER_PASS, reminders),

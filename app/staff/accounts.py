@@ -101,8 +101,8 @@ async def create_account(
     await record(
         session,
         actor,
-        "compte.creation",
-        f"compte {staff.id}",
+        "account.created",
+        f"account:{staff.id}",
         f"Compte créé pour {name} ({address}), rôle {Role(role).value}.",
         {"email": address, "role": Role(role).value, "sites": [s.id for s in staff.sites]},
         now=now,
@@ -170,8 +170,8 @@ async def set_password(
     await record(
         session,
         actor,
-        "compte.mot_de_passe",
-        f"compte {staff.id}",
+        "account.password",
+        f"account:{staff.id}",
         f"Mot de passe de {staff.display_name} ({staff.email}) {reason}.",
         now=now,
     )
@@ -305,7 +305,7 @@ async def update_access(
         summary = f"Accès de {staff.display_name} : rôle {staff.role}"
         summary += f", sites : {names}." if new_role == Role.AGENT else "."
         await record(
-            session, actor, "compte.acces", f"compte {staff.id}", summary,
+            session, actor, "account.access", f"account:{staff.id}", summary,
             {"avant": before, "apres": after}, now=now,
         )  # fmt: skip
     return staff
@@ -332,8 +332,8 @@ async def set_active(
     await record(
         session,
         actor,
-        "compte.reactivation" if active else "compte.desactivation",
-        f"compte {staff.id}",
+        "account.reactivated" if active else "account.deactivated",
+        f"account:{staff.id}",
         f"Compte de {staff.display_name} ({staff.email}) "
         + ("réactivé." if active else "désactivé."),
         now=now,

@@ -52,7 +52,7 @@ def test_the_first_administrator_of_an_empty_installation(tmp_path):
     assert admin.role == "admin" and admin.active and admin.email == "secretariat@mairie.fr"
     assert PASSWORD not in admin.password_hash and admin.password_hash.startswith("$argon2id$")
     assert fetch(settings, select(Commune.name)) == ["Ma commune"]
-    assert fetch(settings, select(AuditEvent.action)) == ["compte.creation"]
+    assert fetch(settings, select(AuditEvent.action)) == ["account.created"]
 
 
 def test_short_passwords_and_duplicates_are_refused(tmp_path):

@@ -56,6 +56,48 @@ def _first_reference(settings: Settings) -> str:
     return found[0] if found else "AUCUNE"
 
 
+def _a_booking(settings: Settings) -> int:
+    """A confirmed future booking at the commune's first site (the agents' site here), so the
+    booking pages run with data rather than answering 404."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from app.booking.references import new_reference, new_uid
+    from tests.conftest import FIXED_NOW
+    from tests.integration.helpers import execute
+
+    found = fetch(settings, select(Booking.id).order_by(Booking.id).limit(1))
+    if found:
+        return found[0]
+    first_site = fetch(settings, select(Site.id).order_by(Site.id).limit(1))[0]
+    desk = fetch(settings, select(Desk).where(Desk.site_id == first_site).order_by(Desk.id))[0]
+    type_id = fetch(
+        settings, select(AppointmentType.id).where(AppointmentType.site_id == first_site)
+    )[0]
+    start = FIXED_NOW + timedelta(days=2)
+    execute(
+        settings,
+        insert(Booking).values(
+            reference=new_reference(),
+            uid=new_uid("test.invalid"),
+            type_id=type_id,
+            desk_id=desk.id,
+            start=start,
+            end=start + timedelta(minutes=30),
+            people=1,
+            last_name="Témoin",
+            first_name="Rendez-vous",
+            email="temoin@example.org",
+            phone="+33612345678",
+            extra={},
+            idempotency_key="access-matrix",
+            created_at=FIXED_NOW,
+        ),
+    )
+    return fetch(settings, select(Booking.id).order_by(Booking.id).limit(1))[0]
+
+
 def _throwaway_staff(settings: Settings) -> int:
     """An agent nobody logs in as: what a POST does to it does not disturb the test."""
     return create_staff(settings, Role.AGENT, name="Compte témoin").id
@@ -70,7 +112,7 @@ SAMPLES: dict[str, Any] = {
     "desk_id": _first_id(Desk),
     "type_id": _first_id(AppointmentType),
     "closure_id": _first_id(Closure),
-    "booking_id": _first_id(Booking),
+    "booking_id": _a_booking,
     "staff_id": _throwaway_staff,
     "reference": _first_reference,
     "day": "2026-12-01",

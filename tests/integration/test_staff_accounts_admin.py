@@ -90,7 +90,7 @@ def test_an_admin_creates_an_agent_who_chooses_a_password_by_email(client, setti
     )
     assert response.status_code == 303
     actions = [event.action for event in fetch(settings, select(AuditEvent))]
-    assert "compte.creation" in actions and "compte.mot_de_passe" in actions
+    assert "account.created" in actions and "account.password" in actions
 
 
 def test_role_and_sites_change_and_the_last_admin_stays(client, settings):
@@ -111,7 +111,7 @@ def test_role_and_sites_change_and_the_last_admin_stays(client, settings):
     assert refused.status_code == 422
     assert "seul administrateur actif" in text_of(refused.text)
     assert _account(settings, admin.email).role == "admin"
-    events = fetch(settings, select(AuditEvent).where(AuditEvent.action == "compte.acces"))
+    events = fetch(settings, select(AuditEvent).where(AuditEvent.action == "account.access"))
     assert len(events) == 1 and events[0].staff_id == admin.id
 
 
@@ -147,10 +147,10 @@ def test_the_journal_lists_newest_first_and_filters(client, settings):
     page = client.get("/admin/journal")
     assert page.status_code == 200
     rows = re.findall(r"<tr>\s*<td>.*?</tr>", page.text, re.S)
-    assert "compte.acces" in rows[0]  # the newest first
+    assert "Rôle ou sites changés" in text_of(rows[0])  # the newest first
     assert "Anne Admin" in text_of(rows[0])
-    filtered = client.get("/admin/journal", params={"action": "compte.creation"})
-    assert "compte.acces" not in text_of(filtered.text).split("Filtrer", 1)[1]
+    filtered = client.get("/admin/journal", params={"action": "account.created"})
+    assert "Rôle ou sites changés" not in text_of(filtered.text).split("Filtrer", 1)[1]
     by_other = client.get("/admin/journal", params={"compte": str(other.id)})
     assert "Aucune action ne correspond." in text_of(by_other.text)
 

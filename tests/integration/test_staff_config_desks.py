@@ -65,7 +65,7 @@ def test_a_desk_serves_only_types_of_its_site(admin_client, settings):
     assert "Le guichet est supprimé." in text_of(removed.text)
     assert fetch(settings, select(Desk).where(Desk.id == desk.id)) == []
     actions = fetch(settings, select(AuditEvent.action))
-    assert "guichet.creation" in actions and "guichet.suppression" in actions
+    assert "desk.created" in actions and "desk.deleted" in actions
 
 
 def test_a_desk_with_a_booking_to_come_is_not_removed(admin_client, citizen, settings):

@@ -52,7 +52,7 @@ def test_a_site_is_created_with_a_valid_time_zone_only(admin_client, settings):
     assert site.timezone == "America/Martinique"
     listing = text_of(admin_client.get(BASE).text)
     assert "Mairie annexe" in listing and "America/Martinique" in listing
-    assert fetch(settings, select(AuditEvent.action).where(AuditEvent.action == "site.creation"))
+    assert fetch(settings, select(AuditEvent.action).where(AuditEvent.action == "site.created"))
 
 
 def _site_of(settings, booking: Booking) -> Site:
@@ -106,7 +106,7 @@ def test_closing_a_booked_day_can_cancel_and_notify(admin_client, citizen, setti
     )
     assert "booking_cancelled" in kinds
     actions = fetch(settings, select(AuditEvent.action))
-    assert "rendez_vous.annulation" in actions and "site.fermeture" in actions
+    assert "booking.cancelled" in actions and "site.closed" in actions
 
 
 def test_a_closure_without_bookings_and_its_removal(admin_client, settings):

@@ -235,7 +235,7 @@ def test_changing_ones_password(client, settings):
     )
     assert done.status_code == 200
     assert "Votre mot de passe a été changé." in text_of(done.text)
-    events = fetch(settings, select(AuditEvent).where(AuditEvent.action == "compte.mot_de_passe"))
+    events = fetch(settings, select(AuditEvent).where(AuditEvent.action == "account.password"))
     assert len(events) == 1 and events[0].staff_id == member.id
     client.cookies.clear()
     assert log_in(client, member).status_code == 401

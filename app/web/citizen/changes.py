@@ -18,6 +18,7 @@ from app.web.citizen.forms import read_form
 from app.web.citizen.session import CitizenContext, Visit, draft_cookie, see_other
 from app.web.citizen.view import step_context
 from app.web.formatting import clock, long_date
+from app.web.pwa.memo import device_memo
 from app.web.rendering import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -93,8 +94,9 @@ async def _message_page(
     *,
     status_code: int,
     success: bool = False,
+    **extra: Any,
 ) -> Response[Any]:
-    context = await step_context(request, 1, message=message, success=success)
+    context = await step_context(request, 1, message=message, success=success, **extra)
     context["page_title"] = heading
     context["heading"] = heading
     return render(request, "citizen/link_message.html", context, status_code=status_code)
@@ -150,7 +152,14 @@ class ChangesController(Controller):
         ):
             heading, message = JUST_CANCELLED
             return await _message_page(
-                request, heading, fill(message, describe(booking)), status_code=200, success=True
+                request,
+                heading,
+                fill(message, describe(booking)),
+                status_code=200,
+                success=True,
+                device_memo=device_memo(
+                    booking, CitizenContext.of(request).settings.secret_key, "annule"
+                ),
             )
         if state is not LinkState.USABLE:
             return await refusal_page(request, booking, state)
@@ -166,6 +175,7 @@ class ChangesController(Controller):
             notice=KEPT.format(**details) if kept else None,  # plain: also an attribute
             errors={},
             cancellation=None if kept else {"action": links.CANCEL_PREFIX + token, **details},
+            device_memo=device_memo(booking, CitizenContext.of(request).settings.secret_key),
         )
         if not kept:
             context["page_title"] = "Annuler votre rendez-vous\u00a0?"

@@ -30,6 +30,7 @@ from app.web.citizen.forms import read_form
 from app.web.citizen.notices import limit_message
 from app.web.citizen.session import Visit, restart, see_other, state_version, visit
 from app.web.citizen.view import step_context
+from app.web.pwa.memo import device_memo
 from app.web.rendering import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -241,6 +242,8 @@ class FinalStepsController(Controller):
             booking=booking,
             start=booking.start.astimezone(tz),
             end=booking.end.astimezone(tz),
+            device_memo=device_memo(booking, current.ctx.settings.secret_key),
+            push_key=request.app.state.vapid.public_key,
         )
         return render(request, "citizen/step7_confirmation.html", context)
 

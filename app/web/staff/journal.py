@@ -57,6 +57,7 @@ class JournalController(Controller):
                 "action": action,
                 "staff_id": staff_id,
                 "page_link": page_link,
+                "action_label": audit.action_label,
                 "as_json": lambda details: json.dumps(details, ensure_ascii=False, indent=1),
             },
         )

@@ -1,0 +1,2 @@
+"""The installable app: service worker, manifest, "Mes rendez-vous", offline pages, push
+subscriptions."""

@@ -1,0 +1,105 @@
+"""/sw.js and /manifest.webmanifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Response
+
+from app.settings import PROJECT_ROOT
+
+SERVICE_WORKER = PROJECT_ROOT / "service_worker" / "sw.js"
+STATIC = PROJECT_ROOT / "static"
+ICONS = ("icon-192.png", "icon-512.png", "icon-maskable-512.png")
+# The offline pages and "Mes rendez-vous" are precached with the static files.
+SHELL_PAGES = (
+    "/mes-rendez-vous",
+    "/mes-rendez-vous/rendez-vous",
+    "/hors-ligne",
+    "/hors-ligne/modification",
+)
+NO_CACHE = "no-cache"
+
+
+def shell_assets(htmx_asset: str) -> list[str]:
+    return [
+        "/static/css/creneau.css",
+        "/static/css/pwa.css",
+        f"/static/{htmx_asset}",
+        "/static/js/creneau.js",
+        "/static/js/appareil.js",
+        "/static/js/pwa.js",
+        *(f"/static/icons/{name}" for name in ICONS),
+    ]
+
+
+@cache
+def service_worker_source(htmx_asset: str) -> str:
+    """The worker with its precache list and a version that changes with any file of the
+    shell (or the worker itself): a new version installs, the old caches are dropped."""
+    assets = shell_assets(htmx_asset)
+    digest = hashlib.sha256(SERVICE_WORKER.read_bytes())
+    for path in assets:
+        digest.update((STATIC / path.removeprefix("/static/")).read_bytes())
+    version = digest.hexdigest()[:12]
+    return (
+        SERVICE_WORKER.read_text()
+        .replace("__VERSION__", version)
+        .replace("__SHELL__", json.dumps([*assets, *SHELL_PAGES]))
+    )
+
+
+@get("/sw.js", name="service-worker", sync_to_thread=False)
+def service_worker(request: Request[Any, Any, Any]) -> Response[str]:
+    from app.asgi import HTMX_ASSET
+
+    return Response(
+        service_worker_source(HTMX_ASSET),
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/", "Cache-Control": NO_CACHE},
+    )
+
+
+def manifest_for(commune_name: str, color: str) -> dict[str, Any]:
+    return {
+        "id": "/",
+        "name": f"Rendez-vous en mairie — {commune_name}",
+        "short_name": "Rendez-vous",
+        "description": "Prendre, consulter et annuler vos rendez-vous en mairie.",
+        "lang": "fr",
+        "dir": "ltr",
+        "start_url": "/mes-rendez-vous",
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": color,
+        "background_color": "#ffffff",
+        "icons": [
+            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {
+                "src": "/static/icons/icon-maskable-512.png",
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+
+
+@get("/manifest.webmanifest", name="manifest")
+async def manifest(request: Request[Any, Any, Any]) -> Response[bytes]:
+    from app.booking.catalogue import current_commune
+
+    async with request.app.state.db.read() as session:
+        commune = await current_commune(session)
+    name = commune.name if commune else "Créneau"
+    color = commune.primary_color if commune else "#000091"
+    return Response(
+        json.dumps(manifest_for(name, color), ensure_ascii=False).encode(),
+        media_type="application/manifest+json",
+        headers={"Cache-Control": NO_CACHE},
+    )
