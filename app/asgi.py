@@ -39,15 +39,19 @@ from app.web.pwa.assets import manifest, service_worker
 from app.web.pwa.pages import DevicePagesController
 from app.web.pwa.push import push_subscribe
 from app.web.staff.account import AccountController
+from app.web.staff.accounts_admin import AccountsController
 from app.web.staff.auth import StaffForbidden, StaffLoginRequired, provide_staff
 from app.web.staff.bookings import BookingsController
+from app.web.staff.config_desks import DesksController
 from app.web.staff.config_hours import OpeningHoursController
+from app.web.staff.config_sites import SitesController
 from app.web.staff.config_types import TypesController
 from app.web.staff.configuration import ConfigurationController
 from app.web.staff.dashboard import DashboardController
 from app.web.staff.errors import forbidden_handler, login_required_handler
 from app.web.staff.export import ExportController
 from app.web.staff.gdpr import GdprController
+from app.web.staff.journal import JournalController
 from app.web.staff.password_links import PasswordLinkController
 from app.web.staff.phone_booking import PhoneBookingController
 from app.web.staff.planning import PlanningController
@@ -132,6 +136,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             ConfigurationController,
             TypesController,
             OpeningHoursController,
+            AccountsController,
+            JournalController,
+            SitesController,
+            DesksController,
             PlanningController,
             BookingsController,
             PhoneBookingController,

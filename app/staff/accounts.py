@@ -101,8 +101,8 @@ async def create_account(
     await record(
         session,
         actor,
-        "compte.creation",
-        f"compte {staff.id}",
+        "account.created",
+        f"account:{staff.id}",
         f"Compte créé pour {name} ({address}), rôle {Role(role).value}.",
         {"email": address, "role": Role(role).value, "sites": [s.id for s in staff.sites]},
         now=now,
@@ -170,8 +170,8 @@ async def set_password(
     await record(
         session,
         actor,
-        "compte.mot_de_passe",
-        f"compte {staff.id}",
+        "account.password",
+        f"account:{staff.id}",
         f"Mot de passe de {staff.display_name} ({staff.email}) {reason}.",
         now=now,
     )
@@ -230,3 +230,112 @@ async def count_active_admins(session: AsyncSession, commune_id: int) -> int:
             )
         )
     ).scalar_one()
+
+
+async def list_accounts(session: AsyncSession, commune_id: int) -> list[StaffUser]:
+    rows = await session.execute(
+        select(StaffUser)
+        .where(StaffUser.commune_id == commune_id)
+        .options(selectinload(StaffUser.sites))
+        .order_by(StaffUser.active.desc(), StaffUser.display_name, StaffUser.id)
+    )
+    return list(rows.scalars())
+
+
+async def _locked(session: AsyncSession, staff_id: int) -> StaffUser:
+    staff = (
+        await session.execute(
+            select(StaffUser)
+            .where(StaffUser.id == staff_id)
+            .options(selectinload(StaffUser.sites))
+            .with_for_update()
+        )
+    ).scalar()
+    if staff is None:
+        raise AccountError("Ce compte n'existe pas.")
+    return staff
+
+
+async def _would_leave_no_admin(session: AsyncSession, staff: StaffUser) -> bool:
+    """True when `staff` is the commune's only active administrator. The administrators
+    are locked first, so two administrators demoting each other cannot both succeed."""
+    admins = (
+        await session.execute(
+            select(StaffUser.id)
+            .where(
+                StaffUser.commune_id == staff.commune_id,
+                StaffUser.role == Role.ADMIN.value,
+                StaffUser.active.is_(True),
+            )
+            .with_for_update()
+        )
+    ).scalars()
+    others = [admin_id for admin_id in admins if admin_id != staff.id]
+    return staff.role == Role.ADMIN.value and staff.active and not others
+
+
+async def update_access(
+    session: AsyncSession,
+    actor: StaffUser,
+    staff_id: int,
+    *,
+    role: str,
+    site_ids: list[int],
+    now: datetime,
+) -> StaffUser:
+    """Changes an account's role and sites (never leaving the commune without an active
+    administrator)."""
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise AccountError("Choisissez un rôle dans la liste.") from None
+    staff = await _locked(session, staff_id)
+    if new_role != Role.ADMIN and await _would_leave_no_admin(session, staff):
+        raise AccountError(
+            "C'est le seul administrateur actif : nommez d'abord un autre administrateur."
+        )
+    before = {"role": staff.role, "sites": [site.id for site in staff.sites]}
+    sites = await _sites(session, site_ids) if new_role == Role.AGENT else []
+    staff.role = new_role.value
+    staff.sites = sites
+    staff.updated_at = now
+    after = {"role": staff.role, "sites": [site.id for site in sites]}
+    if before != after:
+        names = ", ".join(site.name for site in sites) or "aucun site"
+        summary = f"Accès de {staff.display_name} : rôle {staff.role}"
+        summary += f", sites : {names}." if new_role == Role.AGENT else "."
+        await record(
+            session, actor, "account.access", f"account:{staff.id}", summary,
+            {"avant": before, "apres": after}, now=now,
+        )  # fmt: skip
+    return staff
+
+
+async def set_active(
+    session: AsyncSession, actor: StaffUser, staff_id: int, *, active: bool, now: datetime
+) -> StaffUser:
+    """Deactivates (logged out at once, cannot log in) or reactivates an account. Nobody
+    deactivates themselves, and the last active administrator stays."""
+    staff = await _locked(session, staff_id)
+    if staff.active == active:
+        return staff
+    if not active:
+        if staff.id == actor.id:
+            raise AccountError("Vous ne pouvez pas désactiver votre propre compte.")
+        if await _would_leave_no_admin(session, staff):
+            raise AccountError(
+                "C'est le seul administrateur actif : il ne peut pas être désactivé."
+            )
+        await sessions.close_all(session, staff.id)
+    staff.active = active
+    staff.updated_at = now
+    await record(
+        session,
+        actor,
+        "account.reactivated" if active else "account.deactivated",
+        f"account:{staff.id}",
+        f"Compte de {staff.display_name} ({staff.email}) "
+        + ("réactivé." if active else "désactivé."),
+        now=now,
+    )
+    return staff

@@ -12,6 +12,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import AuditEvent, StaffUser
 
 SYSTEM_LABEL = "Système"
+
+# What the journal shows for each action code (codes without a label are shown as is).
+ACTION_LABELS = {
+    "account.created": "Compte créé",
+    "account.password": "Mot de passe changé",
+    "account.access": "Rôle ou sites changés",
+    "account.deactivated": "Compte désactivé",
+    "account.reactivated": "Compte réactivé",
+    "site.created": "Site créé",
+    "site.updated": "Site modifié",
+    "site.closed": "Fermeture ajoutée",
+    "site.reopened": "Fermeture supprimée",
+    "desk.created": "Guichet créé",
+    "desk.updated": "Guichet modifié",
+    "desk.deleted": "Guichet supprimé",
+    "desk.calendar": "Agenda du guichet",
+    "booking.created": "Rendez-vous pris par le personnel",
+    "booking.moved": "Rendez-vous déplacé",
+    "booking.cancelled": "Rendez-vous annulé",
+    "booking.attendance": "Présence notée",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
 PAGE_SIZE = 50
 
 

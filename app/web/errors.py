@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Response
 
 from app.web.rendering import render
-from app.web.staff.view import staff_page
+from app.web.staff.errors import staff_error_page
 
 logger = logging.getLogger("creneau.web")
 
@@ -59,7 +59,7 @@ def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[An
         "commune": getattr(request.app.state, "commune", None),
     }
     if request.url.path.startswith("/admin"):
-        return staff_page(request, "staff/error.html", context, status_code=status_code)
+        return staff_error_page(request, context)
     return render(request, "errors/error.html", context, status_code=status_code)
 
 

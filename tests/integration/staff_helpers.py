@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -73,7 +74,17 @@ def create_staff(
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    return _run(run())
+
+
+def _run(coroutine: Any) -> Any:
+    """asyncio.run, also beside Playwright's sync API (whose loop runs in this thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def server_settings(data_dir: Any) -> Settings:
@@ -116,6 +127,17 @@ def logged_in(client: Any, member: StaffMember) -> Any:
     response = log_in(client, member)
     assert response.status_code == 303, response.text[:500]
     return client
+
+
+def session_token(client: Any) -> str:
+    return client.cookies.get("creneau_staff")
+
+
+def use_session(client: Any, token: str) -> None:
+    """Puts a staff session cookie (saved earlier) back in this client: several members on
+    one client (one event loop, as PostgreSQL's pool requires)."""
+    client.cookies.delete("creneau_staff")
+    client.cookies.set("creneau_staff", token, path="/admin")
 
 
 def log_in_page(page: Any, member: StaffMember, *, next_path: str | None = None) -> None:

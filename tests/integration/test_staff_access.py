@@ -23,6 +23,8 @@ from sqlalchemy import select
 from app.db.models import AppointmentType, Booking, Closure, Desk, OpeningRule, Site, StaffUser
 from app.settings import Settings
 from app.staff.roles import RANK, Role
+from tests.conftest import Citizen
+from tests.integration.changes_helpers import book_one
 from tests.integration.helpers import fetch
 from tests.integration.staff_helpers import (
     LOGIN,
@@ -47,6 +49,11 @@ def _first_id(model: Any) -> Callable[[Settings], Any]:
         return found[0] if found else 999999
 
     return value
+
+
+def _first_reference(settings: Settings) -> str:
+    found = fetch(settings, select(Booking.reference).order_by(Booking.id).limit(1))
+    return found[0] if found else "AUCUNE"
 
 
 def _a_booking(settings: Settings) -> int:
@@ -96,8 +103,9 @@ def _throwaway_staff(settings: Settings) -> int:
     return create_staff(settings, Role.AGENT, name="Compte témoin").id
 
 
-# Path parameter name → a sample value, or a function of the test settings giving one.
-# Other areas add their own parameters here.
+# Path parameter name → a sample value, or a function of the test settings giving one (the
+# database holds the demo commune and one citizen's booking, see `seeded`). Other areas add
+# their own parameters here.
 SAMPLES: dict[str, Any] = {
     "token": "jeton-de-test",
     "site_id": _first_id(Site),
@@ -106,7 +114,7 @@ SAMPLES: dict[str, Any] = {
     "closure_id": _first_id(Closure),
     "booking_id": _a_booking,
     "staff_id": _throwaway_staff,
-    "reference": "ABC-123",
+    "reference": _first_reference,
     "day": "2026-12-01",
     "week": "2026-W49",
     "rule_id": _first_id(OpeningRule),
@@ -177,7 +185,13 @@ def test_every_admin_handler_has_a_staff_guard(app):
     assert not unguarded, "these /admin handlers have no staff guard: " + ", ".join(unguarded)
 
 
-def test_anonymous_visitors_are_sent_to_login_or_refused(app, client, settings):
+@pytest.fixture
+def seeded(client, settings):
+    """The demo commune with one confirmed booking, made by a citizen through the pages."""
+    return book_one(Citizen(client), settings)
+
+
+def test_anonymous_visitors_are_sent_to_login_or_refused(app, client, settings, seeded):
     cache: dict[str, Any] = {}
     token = csrf_token(client)  # a valid CSRF token: the refusal must come from the guard
     for template, method, _role in guarded(app):
@@ -189,31 +203,33 @@ def test_anonymous_visitors_are_sent_to_login_or_refused(app, client, settings):
         else:
             assert response.status_code == 403, f"anonymous {method} {path}: {response.status_code}"
             assert "Session expirée" in response.text
+        assert seeded.reference not in response.text and seeded.last_name not in response.text
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT, Role.ADMIN])
-def test_each_role_reaches_exactly_its_pages(app, settings, role):
+def test_each_role_reaches_exactly_its_pages(app, client, settings, seeded, role):
     member = create_staff(settings, role, first_site=True)
     cache: dict[str, Any] = {}
-    with TestClient(app, base_url="http://127.0.0.1") as client:
-        logged_in(client, member)
-        token = csrf_token(client, "/admin/compte")
-        checked = 0
-        for template, method, required in guarded(app):
-            path = concrete_path(template, settings, cache)
-            response = send(client, method, path, token)
-            label = f"{role.value} {method} {path} (needs {required})"
-            if RANK[role] < RANK[Role(required)]:
-                assert response.status_code == 403, f"{label}: {response.status_code}"
-                assert "Accès refusé" in response.text, label
-            else:
-                assert response.status_code not in (401, 403), f"{label}: {response.status_code}"
-                assert response.status_code < 500, f"{label}: {response.status_code}"
-                if response.status_code == 303:
-                    location = response.headers["location"]
-                    assert not location.startswith(LOGIN), f"{label}: logged out ({location})"
-            checked += 1
-        assert checked
+    logged_in(client, member)
+    token = csrf_token(client, "/admin/compte")
+    checked = 0
+    for template, method, required in guarded(app):
+        path = concrete_path(template, settings, cache)
+        response = send(client, method, path, token)
+        label = f"{role.value} {method} {path} (needs {required})"
+        if RANK[role] < RANK[Role(required)]:
+            assert response.status_code == 403, f"{label}: {response.status_code}"
+            assert "Accès refusé" in response.text, label
+            assert seeded.reference not in response.text, label  # no data of the page
+            assert seeded.last_name not in response.text, label
+        else:
+            assert response.status_code not in (401, 403), f"{label}: {response.status_code}"
+            assert response.status_code < 500, f"{label}: {response.status_code}"
+            if response.status_code == 303:
+                location = response.headers["location"]
+                assert not location.startswith(LOGIN), f"{label}: logged out ({location})"
+        checked += 1
+    assert checked
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(app, client, settings):

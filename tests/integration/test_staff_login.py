@@ -235,7 +235,7 @@ def test_changing_ones_password(client, settings):
     )
     assert done.status_code == 200
     assert "Votre mot de passe a été changé." in text_of(done.text)
-    events = fetch(settings, select(AuditEvent).where(AuditEvent.action == "compte.mot_de_passe"))
+    events = fetch(settings, select(AuditEvent).where(AuditEvent.action == "account.password"))
     assert len(events) == 1 and events[0].staff_id == member.id
     client.cookies.clear()
     assert log_in(client, member).status_code == 401
@@ -303,3 +303,18 @@ def test_a_tampered_link_is_refused(client, settings):
     response = client.get("/admin/reinitialiser/WzEsImFiYyIsInJlc2V0Il0.abc.def")
     assert response.status_code == 410
     assert "n'est pas valable" in text_of(response.text)
+
+
+def test_an_htmx_request_without_session_loads_the_login_page_whole(client):
+    response = client.get("/admin/compte", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert response.headers["HX-Redirect"] == "/admin/connexion?suite=/admin/compte"
+    assert response.text == ""
+
+
+def test_an_unknown_back_office_page_says_so_in_back_office_words(client, settings):
+    logged_in(client, create_staff(settings, Role.VIEWER))
+    response = client.get("/admin/nulle-part")
+    assert response.status_code == 404
+    text = text_of(response.text)
+    assert "Cette page du back-office n'existe pas" in text
+    assert "Revenir au tableau de bord" in text

@@ -21,9 +21,40 @@ LOGGED_OUT = (
 )
 
 
+# The back office's wording where the citizen pages' would send staff to the booking flow.
+STAFF_MESSAGES = {
+    404: (
+        "Page introuvable",
+        "Cette page du back-office n'existe pas, ou ce qu'elle montrait a été supprimé. "
+        "Revenez au tableau de bord.",
+    ),
+    405: (
+        "Action impossible sur cette page",
+        "Cette page ne s'utilise pas de cette façon. Revenez au tableau de bord.",
+    ),
+}
+
+
+def staff_error_page(request: Request[Any, Any, Any], context: dict[str, Any]) -> Response[Any]:
+    """An error page of the back office (the context of app.web.errors.error_page)."""
+    status_code = context["status_code"]
+    if status_code in STAFF_MESSAGES:
+        title, message = STAFF_MESSAGES[status_code]
+        context = {**context, "title": title, "message": message, "page_title": title}
+    return staff_page(request, "staff/error.html", context, status_code=status_code)
+
+
 def login_required_handler(
-    _request: Request[Any, Any, Any], exc: StaffLoginRequired
+    request: Request[Any, Any, Any], exc: StaffLoginRequired
 ) -> Response[Any]:
+    if request.headers.get("hx-request") == "true":
+        # htmx would follow a 303 and swap the login page into a part of the page: it is
+        # told to load the login page as a whole instead.
+        return Response(
+            b"",
+            status_code=200,
+            headers={"HX-Redirect": exc.return_to, "Cache-Control": "no-store"},
+        )
     return Redirect(exc.return_to, status_code=303, headers={"Cache-Control": "no-store"})
 
 

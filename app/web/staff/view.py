@@ -4,7 +4,9 @@ shows only when its page exists and the member's role may open it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar, Request
 from litestar.response import Template
@@ -27,6 +29,15 @@ MENU = (
     ("Journal", "/admin/journal"),
     ("Mon compte", "/admin/compte"),
 )
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def when(moment: datetime) -> str:
+    """ "28/11/2026 à 06 h 12" in Paris time, for tables of the back office."""
+    local = moment.astimezone(PARIS)
+    return f"{local:%d/%m/%Y} à {local.hour:02d}\u00a0h\u00a0{local.minute:02d}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ def staff_page(
         "staff": request.state.get("staff"),
         "commune": getattr(request.app.state, "commune", None),
         "role_label": label,
+        "when": when,
         **(context or {}),
     }
     return Template(

@@ -1,0 +1,130 @@
+"""Administrators edit desks and their calendar connection; a desk with bookings is never
+removed (bookings to come are listed, to be moved first)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.db.models import AppointmentType, AuditEvent, CalendarConnection, Desk, Site
+from app.staff.roles import Role
+from tests.calendar_servers import USERS, CalendarServer
+from tests.integration.changes_helpers import book_one
+from tests.integration.helpers import fetch, text_of
+from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
+
+BASE = "/admin/configuration/guichets"
+
+
+@pytest.fixture
+def admin_client(client, settings):
+    """The citizen's client, logged in as an administrator too (the cookies' paths differ;
+    one client keeps one event loop, as PostgreSQL's connection pool requires)."""
+    return logged_in(client, create_staff(settings, Role.ADMIN))
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory):
+    server = CalendarServer("radicale", tmp_path_factory.mktemp("radicale")).start()
+    yield server
+    server.stop()
+
+
+def test_a_desk_serves_only_types_of_its_site(admin_client, settings):
+    sites = fetch(settings, select(Site).order_by(Site.id))
+    types = fetch(settings, select(AppointmentType).order_by(AppointmentType.id))
+    own = next(t for t in types if t.site_id == sites[0].id)
+    foreign = next(t for t in types if t.site_id != sites[0].id)
+    token = csrf_token(admin_client, f"{BASE}/nouveau")
+    refused = admin_client.post(
+        f"{BASE}/nouveau",
+        data={
+            "_csrf_token": token,
+            "name": "Guichet 3",
+            "site_id": str(sites[0].id),
+            "types": [str(own.id), str(foreign.id)],
+        },
+    )
+    assert refused.status_code == 422
+    assert f"décochez : {foreign.title}" in text_of(refused.text)
+    assert 'value="Guichet 3"' in refused.text
+    created = admin_client.post(
+        f"{BASE}/nouveau",
+        data={
+            "_csrf_token": token,
+            "name": "Guichet 3",
+            "site_id": str(sites[0].id),
+            "types": [str(own.id)],
+        },
+    )
+    assert "Le guichet est créé." in text_of(created.text)
+    desk = fetch(settings, select(Desk).where(Desk.name == "Guichet 3"))[0]
+    listing = text_of(admin_client.get(BASE).text)
+    assert "Guichet 3" in listing and own.title in listing
+    removed = admin_client.post(f"{BASE}/{desk.id}/supprimer", data={"_csrf_token": token})
+    assert "Le guichet est supprimé." in text_of(removed.text)
+    assert fetch(settings, select(Desk).where(Desk.id == desk.id)) == []
+    actions = fetch(settings, select(AuditEvent.action))
+    assert "desk.created" in actions and "desk.deleted" in actions
+
+
+def test_a_desk_with_a_booking_to_come_is_not_removed(admin_client, citizen, settings):
+    booking = book_one(citizen, settings)
+    token = csrf_token(admin_client, f"{BASE}/{booking.desk_id}")
+    refused = admin_client.post(f"{BASE}/{booking.desk_id}/supprimer", data={"_csrf_token": token})
+    assert refused.status_code == 409
+    page = text_of(refused.text)
+    assert booking.reference in page and "rien n'a été changé" in page
+    assert fetch(settings, select(Desk).where(Desk.id == booking.desk_id))
+
+
+def test_connecting_a_calendar_tests_it_first_and_never_shows_the_password(
+    admin_client, settings, radicale
+):
+    desk = fetch(settings, select(Desk).order_by(Desk.id))[0]
+    page = f"{BASE}/{desk.id}/agenda"
+    token = csrf_token(admin_client, page)
+    wrong = admin_client.post(
+        page,
+        data={
+            "_csrf_token": token,
+            "server_url": radicale.base_url,
+            "username": "alice",
+            "calendar_password": "pas-le-bon-mot-de-passe",
+        },
+    )
+    assert wrong.status_code == 422
+    assert "Identifiant ou mot de passe refusé par le serveur (401)." in text_of(wrong.text)
+    assert "pas-le-bon-mot-de-passe" not in wrong.text
+    assert fetch(settings, select(CalendarConnection)) == []
+    saved = admin_client.post(
+        page,
+        data={
+            "_csrf_token": token,
+            "server_url": radicale.base_url,
+            "username": "alice",
+            "calendar_password": USERS["alice"],
+        },
+    )
+    assert "L'agenda est connecté" in text_of(saved.text)
+    assert USERS["alice"] not in saved.text
+    connection = fetch(settings, select(CalendarConnection))[0]
+    assert connection.desk_id == desk.id and USERS["alice"] not in connection.password_encrypted
+    tested = admin_client.post(f"{page}/tester", data={"_csrf_token": token})
+    text = text_of(tested.text)
+    assert "Connexion réussie" in text and "Identifiants acceptés" in text
+    # Saved again with the password field left empty: the stored one is kept.
+    again = admin_client.post(
+        page,
+        data={
+            "_csrf_token": token,
+            "server_url": radicale.base_url,
+            "username": "alice",
+            "calendar_password": "",
+            "all_busy": "oui",
+        },
+    )
+    assert "L'agenda est connecté" in text_of(again.text)
+    assert fetch(settings, select(CalendarConnection.all_busy)) == [True]
+    admin_client.post(f"{page}/deconnecter", data={"_csrf_token": token})
+    assert fetch(settings, select(CalendarConnection)) == []
