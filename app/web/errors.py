@@ -46,10 +46,23 @@ MESSAGES: dict[int, tuple[str, str]] = {
     ),
 }
 
+# The back office's own wording where the citizen's would send staff to the booking wizard.
+STAFF_MESSAGES: dict[int, tuple[str, str]] = {
+    404: (
+        "Page introuvable",
+        "L'adresse demandée n'existe pas ou plus. Vérifiez-la, ou repartez du menu du back-office.",
+    ),
+    405: (
+        "Action impossible sur cette page",
+        "Cette page ne s'utilise pas de cette façon. Repartez du menu du back-office.",
+    ),
+}
+
 
 def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[Any]:
     known = status_code if status_code in MESSAGES else (500 if status_code >= 500 else 400)
-    title, message = MESSAGES[known]
+    staff_side = request.url.path.startswith("/admin")
+    title, message = (STAFF_MESSAGES if staff_side else MESSAGES).get(known, MESSAGES[known])
     context = {
         "title": title,
         "message": message,
@@ -58,7 +71,7 @@ def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[An
         # Loaded at start-up: an error page must not depend on the database answering.
         "commune": getattr(request.app.state, "commune", None),
     }
-    if request.url.path.startswith("/admin"):
+    if staff_side:
         return staff_page(request, "staff/error.html", context, status_code=status_code)
     return render(request, "errors/error.html", context, status_code=status_code)
 

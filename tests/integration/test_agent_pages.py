@@ -270,6 +270,16 @@ def test_another_sites_agent_gets_404_without_data_and_changes_nothing(
     assert (after.status, after.start, after.sequence) == ("confirmed", town_hall_booking.start, 0)
 
 
+def test_a_missing_back_office_page_speaks_to_staff_not_to_citizens(staff, agent):
+    staff.as_(agent)
+    page = staff.get("/admin/rendez-vous/999999")
+    assert page.status_code == 404
+    text = text_of(page.text)
+    assert "Page introuvable" in text and "menu du back-office" in text
+    assert "prise de rendez-vous" not in text
+    assert "Revenir au tableau de bord" in text
+
+
 def test_a_viewer_reads_but_cannot_act(staff, viewer, town_hall_booking, settings):
     staff.as_(viewer)
     path = f"/admin/rendez-vous/{town_hall_booking.id}"
