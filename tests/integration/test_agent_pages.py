@@ -186,6 +186,17 @@ def test_an_agent_never_sees_the_planning_of_another_site(
     assert "Espace solidarité" in own.text and "DUPONT" not in own.text
 
 
+def test_an_agent_without_a_site_is_told_why_the_planning_is_empty(
+    staff, town_hall_booking, settings
+):
+    staff.as_(create_staff(settings, Role.AGENT))
+    page = staff.get("/admin/planning")  # the menu's link
+    assert page.status_code == 200
+    assert "Aucun site ne vous est attribué" in text_of(page.text)
+    other = staff.get(f"/admin/planning?site={site_id(settings, TOWN_HALL)}")
+    assert other.status_code == 404 and "DUPONT" not in other.text
+
+
 def test_planning_filters_carry_nothing_personal(staff, agent, town_hall_booking):
     page = staff.as_(agent).get(f"/admin/planning?jour={MONDAY}")
     for href in re.findall(r'href="([^"]+)"', page.text):
