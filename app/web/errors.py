@@ -56,6 +56,11 @@ STAFF_MESSAGES: dict[int, tuple[str, str]] = {
         "Action impossible sur cette page",
         "Cette page ne s'utilise pas de cette façon. Repartez du menu du back-office.",
     ),
+    500: (
+        "Une erreur est survenue",
+        "Le service a rencontré un problème. Vérifiez dans le back-office ce qui a été "
+        "enregistré, puis réessayez dans quelques instants.",
+    ),
 }
 
 

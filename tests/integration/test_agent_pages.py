@@ -291,6 +291,18 @@ def test_a_missing_back_office_page_speaks_to_staff_not_to_citizens(staff, agent
     assert "Revenir au tableau de bord" in text
 
 
+def test_an_unexpected_failure_in_the_back_office_speaks_to_staff(staff, agent, monkeypatch):
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("app.web.staff.phone_booking.active_type_groups", broken)
+    page = staff.as_(agent).get("/admin/reserver")
+    assert page.status_code == 500
+    text = text_of(page.text)
+    assert "Une erreur est survenue" in text and "back-office" in text
+    assert "Vos réponses" not in text and "database on fire" not in page.text
+
+
 def test_a_viewer_reads_but_cannot_act(staff, viewer, town_hall_booking, settings):
     staff.as_(viewer)
     path = f"/admin/rendez-vous/{town_hall_booking.id}"
