@@ -426,6 +426,16 @@ def token_of(page_text: str) -> str:
     return re.search(r'name="jeton" value="([0-9a-f]+)"', page_text).group(1)
 
 
+def test_changing_the_type_comes_back_to_the_previous_choice(staff, agent, settings):
+    staff.as_(agent)
+    tid, _path, page = phone_form(staff, settings, "titres-identite", people="2")
+    change = re.search(r'href="([^"]+)">Changer</a>', page.text).group(1).replace("&amp;", "&")
+    first = staff.get(change)
+    assert first.status_code == 200
+    assert f'<option value="{tid}" selected>' in first.text
+    assert re.search(r'name="personnes"[^>]*value="2"', first.text)
+
+
 def test_a_phone_booking_without_email(staff, agent, settings):
     staff.as_(agent)
     assert "Réserver pour une personne" in staff.get("/admin/reserver").text
