@@ -24,6 +24,8 @@ from app.staff.audit import record
 EXTRA_KINDS = {"text": "Texte", "number": "Nombre", "date": "Date"}
 EXTRA_ROWS_FREE = 2  # empty rows offered for new extra fields (no JavaScript needed)
 MAX_EXTRA_FIELDS = 10
+# What _slugify gives; a hidden extra_name_N that is not of this form was not ours.
+EXTRA_NAME = re.compile(r"[a-z0-9_]{1,60}")
 
 # (field, label used in messages, minimum, maximum)
 NUMBERS: tuple[tuple[str, str, int, int], ...] = (
@@ -139,7 +141,8 @@ def _extras(form: dict[str, str], errors: Errors) -> tuple[list[dict[str, str]],
             errors.add(f"extra_label_{index}", "Saisissez un libellé de 100 caractères au plus.")
         if row["kind"] not in EXTRA_KINDS:
             errors.add(f"extra_kind_{index}", "Choisissez le type de réponse attendu.")
-        name = row["name"] or _slugify(row["label"]).replace("-", "_")
+        name = row["name"] if EXTRA_NAME.fullmatch(row["name"]) else ""
+        name = name or _slugify(row["label"]).replace("-", "_")
         base, n = name, 2
         while name in names:
             name, n = f"{base}_{n}", n + 1

@@ -83,6 +83,8 @@ def _time(errors: Errors, values: dict[str, str], name: str, label: str) -> time
         raw += "00"
     try:
         hours, minutes = (int(part) for part in raw.split(":"))
+        if name == "end" and (hours, minutes) == (24, 0):
+            return time(0)  # the list shows a midnight end as 24:00
         return time(hours, minutes)
     except ValueError:
         errors.add(name, f"Saisissez l'heure de {label} au format HH:MM, par exemple 08:30.")

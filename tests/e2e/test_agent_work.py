@@ -254,3 +254,16 @@ def test_an_agent_without_javascript_books_finds_and_cancels(open_page, agent, m
     page.goto(f"/admin/planning?jour={date.today().isoformat()}")
     me.audit("planning")
     watch.assert_clean()
+
+
+def test_the_dashboard_and_account_pages_line_up_on_a_wide_screen(open_page, agent) -> None:
+    """Every block of <main> starts at the same left edge (the title and the tiles too)."""
+    watch = open_page(viewport=DESKTOP)
+    log_in_page(watch.page, agent)
+    for path in ("/admin", "/admin/compte"):
+        watch.page.goto(path)
+        lefts = watch.page.eval_on_selector_all(
+            "main > *", "blocks => blocks.map(b => Math.round(b.getBoundingClientRect().left))"
+        )
+        assert len(set(lefts)) == 1, f"{path}: blocks start at {lefts}"
+        watch.screenshot(f"alignment{path.replace('/', '-')}")

@@ -186,6 +186,17 @@ def test_an_agent_never_sees_the_planning_of_another_site(
     assert "Espace solidarité" in own.text and "DUPONT" not in own.text
 
 
+def test_an_agent_without_a_site_is_told_why_the_planning_is_empty(
+    staff, town_hall_booking, settings
+):
+    staff.as_(create_staff(settings, Role.AGENT))
+    page = staff.get("/admin/planning")  # the menu's link
+    assert page.status_code == 200
+    assert "Aucun site ne vous est attribué" in text_of(page.text)
+    other = staff.get(f"/admin/planning?site={site_id(settings, TOWN_HALL)}")
+    assert other.status_code == 404 and "DUPONT" not in other.text
+
+
 def test_planning_filters_carry_nothing_personal(staff, agent, town_hall_booking):
     page = staff.as_(agent).get(f"/admin/planning?jour={MONDAY}")
     for href in re.findall(r'href="([^"]+)"', page.text):
@@ -268,6 +279,28 @@ def test_another_sites_agent_gets_404_without_data_and_changes_nothing(
         assert "DUPONT" not in response.text and "Dupont" not in response.text
     after = booking_of(settings, town_hall_booking.id)
     assert (after.status, after.start, after.sequence) == ("confirmed", town_hall_booking.start, 0)
+
+
+def test_a_missing_back_office_page_speaks_to_staff_not_to_citizens(staff, agent):
+    staff.as_(agent)
+    page = staff.get("/admin/rendez-vous/999999")
+    assert page.status_code == 404
+    text = text_of(page.text)
+    assert "Page introuvable" in text and "menu du back-office" in text
+    assert "prise de rendez-vous" not in text
+    assert "Revenir au tableau de bord" in text
+
+
+def test_an_unexpected_failure_in_the_back_office_speaks_to_staff(staff, agent, monkeypatch):
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("app.web.staff.phone_booking.active_type_groups", broken)
+    page = staff.as_(agent).get("/admin/reserver")
+    assert page.status_code == 500
+    text = text_of(page.text)
+    assert "Une erreur est survenue" in text and "back-office" in text
+    assert "Vos réponses" not in text and "database on fire" not in page.text
 
 
 def test_a_viewer_reads_but_cannot_act(staff, viewer, town_hall_booking, settings):
@@ -391,6 +424,16 @@ def phone_form(staff, settings, slug="urbanisme-permis", people="1"):
 
 def token_of(page_text: str) -> str:
     return re.search(r'name="jeton" value="([0-9a-f]+)"', page_text).group(1)
+
+
+def test_changing_the_type_comes_back_to_the_previous_choice(staff, agent, settings):
+    staff.as_(agent)
+    tid, _path, page = phone_form(staff, settings, "titres-identite", people="2")
+    change = re.search(r'href="([^"]+)">Changer</a>', page.text).group(1).replace("&amp;", "&")
+    first = staff.get(change)
+    assert first.status_code == 200
+    assert f'<option value="{tid}" selected>' in first.text
+    assert re.search(r'name="personnes"[^>]*value="2"', first.text)
 
 
 def test_a_phone_booking_without_email(staff, agent, settings):

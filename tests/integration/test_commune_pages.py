@@ -58,6 +58,14 @@ def test_the_legal_pages_show_the_sanitised_text_or_say_it_is_missing(client, se
     assert "<strong>partielle</strong>" in accessibility.text
 
 
+def test_the_communes_phone_number_reads_as_people_write_it(client, settings):
+    execute(settings, update(Commune).values(contact_phone="+33123456789"))  # as the demo's
+    text = text_of(client.get("/mentions-legales").text)
+    assert "01 23 45 67 89" in text and "+33123456789" not in text
+    execute(settings, update(Commune).values(contact_phone="01 23 45 67 89"))  # as the form's
+    assert "01 23 45 67 89" in text_of(client.get("/mentions-legales").text)
+
+
 def test_the_logo_is_served_with_its_type_under_its_digest(client, settings):
     assert 'class="entete__logo"' not in client.get("/rendez-vous/type").text
     data = _png()

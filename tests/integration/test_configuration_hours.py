@@ -155,6 +155,18 @@ def test_invalid_rules_change_nothing(client, settings):
     assert len(fetch(settings, select(OpeningRule))) == count
 
 
+def test_an_end_at_24_00_is_midnight_as_the_list_shows_it(client, settings):
+    rule = monday_morning(settings)
+    admin(client, settings)
+    answer = post_form(
+        client, f"{BASE}/nouveau", rule_form(rule, weekday="6", start="22:00", end="24:00")
+    )
+    assert answer.status_code == 303
+    stored = fetch(settings, select(OpeningRule.end).where(OpeningRule.start == time(22)))
+    assert stored == [time(0)]
+    assert "22:00 – 24:00" in text_of(client.get(BASE).text)
+
+
 def test_a_new_rule_opens_new_slots(client, settings, citizen):
     site = social_site(settings)
     before = slot_values(walk_to_slots(citizen).text)

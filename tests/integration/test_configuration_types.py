@@ -181,6 +181,14 @@ def test_editing_keeps_existing_extra_fields_and_adds_new_ones(client, settings,
     assert re.search(r'name="extra_ville_de_naissance"', step4.text)
 
 
+def test_a_forged_hidden_field_name_is_replaced_by_one_made_from_the_label(client, settings):
+    admin(client, settings)
+    form = valid_form(settings, extra_name_0='nom inventé"><b>')
+    answer = post_form(client, NEW, form)
+    assert answer.status_code == 303, summary_messages(answer.text)
+    assert [f["name"] for f in the_type(settings).extra_fields] == ["date_de_naissance"]
+
+
 def test_removing_a_desk_with_bookings_from_a_type_asks_then_cancels_them(
     client, settings, citizen
 ):

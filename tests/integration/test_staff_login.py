@@ -87,6 +87,7 @@ def test_empty_fields_are_explained(client, settings):
     text = text_of(response.text)
     assert "Saisissez votre adresse e-mail." in text
     assert "Saisissez votre mot de passe." in text
+    assert "2 erreurs empêchent de vous connecter" in text  # nothing is being saved here
 
 
 def test_five_failures_lock_the_account_for_a_while(client, settings, clock):

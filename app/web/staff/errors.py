@@ -21,16 +21,22 @@ LOGGED_OUT = (
 )
 
 
-# The back office's wording where the citizen pages' would send staff to the booking flow.
+# The back office's wording where the citizen pages' would send staff to the booking flow
+# (or promise that their answers are kept).
 STAFF_MESSAGES = {
     404: (
         "Page introuvable",
         "Cette page du back-office n'existe pas, ou ce qu'elle montrait a été supprimé. "
-        "Revenez au tableau de bord.",
+        "Vérifiez l'adresse, ou repartez du menu du back-office.",
     ),
     405: (
         "Action impossible sur cette page",
-        "Cette page ne s'utilise pas de cette façon. Revenez au tableau de bord.",
+        "Cette page ne s'utilise pas de cette façon. Repartez du menu du back-office.",
+    ),
+    500: (
+        "Une erreur est survenue",
+        "Le service a rencontré un problème. Vérifiez dans le back-office ce qui a été "
+        "enregistré, puis réessayez dans quelques instants.",
     ),
 }
 

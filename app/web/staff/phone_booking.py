@@ -70,8 +70,16 @@ class PhoneBookingController(Controller):
     opt = {"role": "agent"}
 
     @get("/", name="staff-phone-booking")
-    async def choose_type(self, request: AnyRequest, staff: CurrentStaff) -> Response[Any]:
-        return await _type_page(request, staff, {}, {})
+    async def choose_type(
+        self,
+        request: AnyRequest,
+        staff: CurrentStaff,
+        type: FromQuery[str | None] = None,  # noqa: A002 - the form's field name
+        personnes: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        """The first screen, with the previous choice when coming back by « Changer »."""
+        values = {"type": type or "", "personnes": personnes or "1"}
+        return await _type_page(request, staff, values, {})
 
     @get("/creneau", name="staff-phone-booking-slot")
     async def slot_form(

@@ -43,6 +43,8 @@ class PlanningController(Controller):
         now = request.app.state.clock()
         async with request.app.state.db.read() as session:
             sites = await visible_sites(session, visible_site_ids(staff))
+            if not sites and not site:
+                return staff_page(request, "staff/planning_no_site.html")
             if not sites:
                 raise NotFoundException()
             chosen = sites[0]
