@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 MAX_DAYS = 366
+# Days far outside these years overflow when turned into instants (and mean a typo).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,10 @@ class PeriodError(ValueError):
 
 def _parse_day(text: str) -> date | None:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def parse_period(first: str, last: str, *, max_days: int = MAX_DAYS) -> Period:

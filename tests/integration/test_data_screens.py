@@ -129,6 +129,17 @@ def test_a_bad_range_says_why_and_keeps_what_was_typed(settings, client, data):
     assert not [e for e in audit(settings) if e.action == "export_csv"]
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_day_at_the_edge_of_the_calendar_is_refused_not_a_crash(settings, client, data, day):
+    as_role(settings, client, Role.ADMIN)
+    response = post(client, "/admin/export", {"du": day, "au": day})
+    assert response.status_code == 422
+    assert "Le premier jour n'est pas une date valide" in text_of(response.text)
+    assert f'value="{day}"' in response.text
+    stats = client.get(f"/admin/statistiques?du={day}&au={day}")
+    assert stats.status_code == 422
+
+
 def test_the_export_refuses_a_post_without_csrf_token(settings, client, data):
     as_role(settings, client, Role.ADMIN)
     response = client.post("/admin/export", data={"du": "2026-12-01", "au": "2026-12-01"})
