@@ -134,3 +134,17 @@ def test_a_closure_without_bookings_and_its_removal(admin_client, settings):
     )
     assert "La fermeture est supprimée." in text_of(removed.text)
     assert fetch(settings, select(Closure).where(Closure.label == "Travaux")) == []
+
+
+def test_a_closure_in_year_9999_or_year_1_is_refused_in_french(admin_client, settings):
+    site = fetch(settings, select(Site).order_by(Site.id))[0]
+    token = csrf_token(admin_client, f"{BASE}/{site.id}")
+    for day in ("31/12/9999", "0001-01-01"):
+        refused = admin_client.post(
+            f"{BASE}/{site.id}/fermetures",
+            data={"_csrf_token": token, "first_day": day, "last_day": day, "label": "Faute"},
+        )
+        assert refused.status_code == 422
+        assert "Indiquez le premier jour de fermeture (jj/mm/aaaa)." in text_of(refused.text)
+        assert f'value="{day}"' in refused.text
+    assert fetch(settings, select(Closure).where(Closure.label == "Faute")) == []
