@@ -210,3 +210,20 @@ def test_the_dashboard_counts_todays_bookings_of_the_sites_one_sees(client, sett
     text = text_of(client.get("/admin").text)
     assert site_of_booking.name not in text.split("Aujourd'hui", 1)[1].split("Accès rapide")[0]
     assert f"{other_site.name} : aucun rendez-vous" in text
+
+
+def test_a_nul_character_typed_in_a_form_is_dropped_not_a_crash(client, settings):
+    logged_in(client, create_staff(settings, Role.ADMIN))
+    token = csrf_token(client, NEW)
+    created = client.post(
+        NEW,
+        data={
+            "_csrf_token": token,
+            "display_name": "Nul\x00 Caractère",
+            "email": "nul@mairie.example.fr",
+            "role": "viewer",
+        },
+    )
+    assert created.status_code == 200
+    assert "Le compte est créé." in text_of(created.text)
+    assert _account(settings, "nul@mairie.example.fr").display_name == "Nul Caractère"

@@ -10,13 +10,14 @@ MAX_FIELD_LENGTH = 2000
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The first value of each text field, cut to MAX_FIELD_LENGTH; files are ignored."""
+    """The first value of each text field, cut to MAX_FIELD_LENGTH, without NUL characters
+    (PostgreSQL refuses them in text); files are ignored."""
     form = await request.form()
     values: dict[str, str] = {}
     for key, value in form.multi_items():
         if key in values or not isinstance(value, str):
             continue
-        values[key] = value[:MAX_FIELD_LENGTH]
+        values[key] = value[:MAX_FIELD_LENGTH].replace("\x00", "")
     return values
 
 
