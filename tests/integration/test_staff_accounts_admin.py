@@ -227,3 +227,18 @@ def test_a_nul_character_typed_in_a_form_is_dropped_not_a_crash(client, settings
     assert created.status_code == 200
     assert "Le compte est créé." in text_of(created.text)
     assert _account(settings, "nul@mairie.example.fr").display_name == "Nul Caractère"
+
+
+def test_an_id_beyond_the_database_range_is_not_found_not_a_crash(client, settings):
+    logged_in(client, create_staff(settings, Role.ADMIN))
+    huge = "99999999999999999999999"
+    for path in (
+        f"/admin/comptes/{huge}",
+        f"/admin/configuration/sites/{huge}",
+        f"/admin/configuration/guichets/{huge}",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Page introuvable" in text_of(response.text)
+    journal = client.get(f"/admin/journal?compte={huge}")
+    assert journal.status_code == 200

@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Request
 
+from app.web.ids import in_range
+
 MAX_FIELD_LENGTH = 2000
 
 
@@ -22,7 +24,9 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 def parse_int(value: str | None) -> int | None:
+    """The integer typed, or None (not a number, or beyond what the database stores)."""
     try:
-        return int((value or "").strip())
+        number = int((value or "").strip())
     except ValueError:
         return None
+    return number if in_range(number) else None
