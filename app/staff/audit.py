@@ -32,6 +32,20 @@ ACTION_LABELS = {
     "booking.moved": "Rendez-vous déplacé",
     "booking.cancelled": "Rendez-vous annulé",
     "booking.attendance": "Présence notée",
+    "commune.updated": "Commune modifiée",
+    "type.created": "Type de rendez-vous créé",
+    "type.updated": "Type de rendez-vous modifié",
+    "type.activated": "Type de rendez-vous réactivé",
+    "type.deactivated": "Type de rendez-vous désactivé",
+    "opening_rule.created": "Horaire ajouté",
+    "opening_rule.updated": "Horaire modifié",
+    "opening_rule.deleted": "Horaire supprimé",
+    "export_csv": "Export CSV des rendez-vous",
+    "rgpd_recherche": "RGPD : recherche d'une personne",
+    "rgpd_export": "RGPD : copie des données d'une personne",
+    "rgpd_effacement": "RGPD : effacement des données d'une personne",
+    "rgpd_conservation": "RGPD : durée de conservation changée",
+    "rgpd_conservation_auto": "RGPD : effacement automatique (durée de conservation)",
 }
 
 

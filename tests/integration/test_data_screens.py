@@ -140,6 +140,15 @@ def test_a_day_at_the_edge_of_the_calendar_is_refused_not_a_crash(settings, clie
     assert stats.status_code == 422
 
 
+def test_the_journal_names_an_export_in_french(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    exported = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01"})
+    assert exported.status_code == 200
+    journal = client.get("/admin/journal")
+    assert "Export CSV des rendez-vous" in text_of(journal.text)
+    assert "export_csv" not in text_of(journal.text)
+
+
 def test_the_export_refuses_a_post_without_csrf_token(settings, client, data):
     as_role(settings, client, Role.ADMIN)
     response = client.post("/admin/export", data={"du": "2026-12-01", "au": "2026-12-01"})
