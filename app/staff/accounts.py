@@ -16,6 +16,7 @@ from app.db.session import Database
 from app.staff import passwords, sessions, throttle
 from app.staff.audit import record
 from app.staff.roles import Role
+from app.staff.roles import label as role_label
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 
@@ -103,7 +104,7 @@ async def create_account(
         actor,
         "account.created",
         f"account:{staff.id}",
-        f"Compte créé pour {name} ({address}), rôle {Role(role).value}.",
+        f"Compte créé pour {name} ({address}), rôle {role_label(Role(role))}.",
         {"email": address, "role": Role(role).value, "sites": [s.id for s in staff.sites]},
         now=now,
     )
@@ -302,7 +303,7 @@ async def update_access(
     after = {"role": staff.role, "sites": [site.id for site in sites]}
     if before != after:
         names = ", ".join(site.name for site in sites) or "aucun site"
-        summary = f"Accès de {staff.display_name} : rôle {staff.role}"
+        summary = f"Accès de {staff.display_name} : rôle {role_label(staff.role)}"
         summary += f", sites : {names}." if new_role == Role.AGENT else "."
         await record(
             session, actor, "account.access", f"account:{staff.id}", summary,

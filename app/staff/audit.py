@@ -53,6 +53,28 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
 
+# What the journal shows for the kind of object in a target "kind:id".
+TARGET_LABELS = {
+    "account": "Compte",
+    "appointment_type": "Type de rendez-vous",
+    "booking": "Rendez-vous",
+    "commune": "Commune",
+    "desk": "Guichet",
+    "opening_rule": "Horaire",
+    "site": "Site",
+    "sites": "Tous les sites",
+    "personne": "Une personne",
+}
+
+
+def target_label(target: str) -> str:
+    """« Compte n° 2 » for "account:2" (unknown kinds are shown as stored)."""
+    kind, _, number = target.partition(":")
+    if kind not in TARGET_LABELS:
+        return target
+    return f"{TARGET_LABELS[kind]} n° {number}" if number else TARGET_LABELS[kind]
+
+
 PAGE_SIZE = 50
 
 

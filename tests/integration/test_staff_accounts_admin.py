@@ -149,6 +149,8 @@ def test_the_journal_lists_newest_first_and_filters(client, settings):
     rows = re.findall(r"<tr>\s*<td>.*?</tr>", page.text, re.S)
     assert "Rôle ou sites changés" in text_of(rows[0])  # the newest first
     assert "Anne Admin" in text_of(rows[0])
+    assert f"Compte n° {other.id}" in text_of(rows[0])  # not "account:…"
+    assert "rôle Consultation seule" in text_of(rows[0])  # not "viewer"
     filtered = client.get("/admin/journal", params={"action": "account.created"})
     assert "Rôle ou sites changés" not in text_of(filtered.text).split("Filtrer", 1)[1]
     by_other = client.get("/admin/journal", params={"compte": str(other.id)})

@@ -58,6 +58,7 @@ class JournalController(Controller):
                 "staff_id": staff_id,
                 "page_link": page_link,
                 "action_label": audit.action_label,
+                "target_label": audit.target_label,
                 "as_json": lambda details: json.dumps(details, ensure_ascii=False, indent=1),
             },
         )
