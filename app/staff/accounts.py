@@ -186,13 +186,24 @@ async def change_own_password(
     confirmation: str,
     now: datetime,
     keep_token: str | None,
+    address: str,
 ) -> dict[str, str]:
-    """The errors by field (empty when the password was changed)."""
+    """The errors by field (empty when the password was changed). Wrong current passwords
+    count as failed logins: a borrowed session cannot be used to guess the password."""
     async with db.read() as session:
         staff = await by_id(session, staff_id)
+        wait = (
+            await throttle.wait_before_retry(session, staff.email, address, now)
+            if staff is not None
+            else None
+        )
     if staff is None:
         return {"actuel": BAD_CREDENTIALS}
+    if wait is not None:
+        return {"actuel": throttle.wait_message(wait)}
     if not await asyncio.to_thread(passwords.verify, staff.password_hash, current):
+        async with db.write() as session:
+            await throttle.record_failure(session, staff.email, address, now)
         return {"actuel": "Le mot de passe actuel n'est pas le bon."}
     if problem := passwords.password_problem(new, confirmation):
         field = (

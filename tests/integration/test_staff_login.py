@@ -242,6 +242,30 @@ def test_changing_ones_password(client, settings):
     assert log_in(client, member, password=NEW_PASSWORD).status_code == 303
 
 
+def test_guessing_the_current_password_from_an_open_session_is_throttled(client, settings):
+    member = create_staff(settings, Role.AGENT)
+    logged_in(client, member)
+    token = csrf_token(client, "/admin/compte")
+
+    def change(current: str):
+        return client.post(
+            "/admin/compte",
+            data={
+                "actuel": current,
+                "nouveau": NEW_PASSWORD,
+                "confirmation": NEW_PASSWORD,
+                "_csrf_token": token,
+            },
+        )
+
+    for attempt in range(5):
+        assert "n'est pas le bon" in text_of(change(f"devinette numéro {attempt}").text)
+    refused = change(member.password)  # even the right one, for a while
+    assert refused.status_code == 422
+    assert "réessayez dans 15 minutes" in text_of(refused.text)
+    assert not fetch(settings, select(AuditEvent).where(AuditEvent.action == "account.password"))
+
+
 def _emailed_link(settings, email: str) -> str:
     rows = fetch(settings, select(OutboxMessage).where(OutboxMessage.kind == "staff_reset"))
     mine = [row for row in rows if row.payload["to"] == email]

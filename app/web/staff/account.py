@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response
 from app.staff.accounts import change_own_password
 from app.web.citizen.forms import read_form
 from app.web.staff.auth import COOKIE, CurrentStaff, staff_only
+from app.web.staff.session import client_address
 from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
@@ -42,6 +43,7 @@ class AccountController(Controller):
             form.get("confirmation", ""),
             state.clock(),
             keep_token=request.cookies.get(COOKIE),
+            address=client_address(request),
         )
         if errors:
             return staff_page(
