@@ -275,6 +275,9 @@ def test_the_retention_period_is_checked_then_saved_and_audited(settings, client
     assert refused.status_code == 422
     assert "entre 30 et 3650 jours" in text_of(refused.text)
     assert 'value="29"' in refused.text
+    squared = post(client, "/admin/rgpd/conservation", {"conservation": "²"}, "/admin/rgpd")
+    assert squared.status_code == 422  # a digit to Python, not a number
+    assert "nombre entier de jours" in text_of(squared.text)
     saved = post(client, "/admin/rgpd/conservation", {"conservation": "730"}, "/admin/rgpd")
     assert saved.status_code == 303
     assert "Durée de conservation enregistrée." in text_of(
