@@ -93,7 +93,7 @@ def test_every_role_downloads_the_export_of_its_sites(settings, client, data, ro
     as_role(settings, client, role, sites=[data["Espace solidarité"]] if role == "agent" else None)
     response = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01", "site": ""})
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == (
         'attachment; filename="rendez-vous_2026-12-01_2026-12-01.csv"'
     )
