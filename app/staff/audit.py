@@ -58,6 +58,7 @@ TARGET_LABELS = {
     "account": "Compte",
     "appointment_type": "Type de rendez-vous",
     "booking": "Rendez-vous",
+    "bookings": "Rendez-vous passés",
     "commune": "Commune",
     "desk": "Guichet",
     "opening_rule": "Horaire",
