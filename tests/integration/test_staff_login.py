@@ -310,6 +310,21 @@ def test_forgotten_password_by_emailed_link_works_once(client, settings, clock):
     assert "déjà servi" in text_of(again.text)
 
 
+def test_a_locked_out_account_can_log_in_at_once_after_a_reset(client, settings):
+    member = create_staff(settings, Role.AGENT)
+    for _ in range(5):
+        log_in(client, member, password="mauvais mot de passe")
+    assert log_in(client, member).status_code == 429  # "… ou demandez un nouveau mot de passe"
+    token = csrf_token(client, "/admin/mot-de-passe-oublie")
+    client.post("/admin/mot-de-passe-oublie", data={"email": member.email, "_csrf_token": token})
+    link = _emailed_link(settings, member.email)
+    token = csrf_token(client, link)
+    client.post(
+        link, data={"nouveau": NEW_PASSWORD, "confirmation": NEW_PASSWORD, "_csrf_token": token}
+    )
+    assert log_in(client, member, password=NEW_PASSWORD).status_code == 303
+
+
 def test_a_reset_link_expires_after_an_hour(client, settings, clock):
     member = create_staff(settings, Role.ADMIN)
     token = csrf_token(client, "/admin/mot-de-passe-oublie")
