@@ -104,6 +104,8 @@ def test_a_desk_with_a_booking_to_come_is_not_removed(admin_client, citizen, set
     assert refused.status_code == 409
     page = text_of(refused.text)
     assert booking.reference in page and "rien n'a été changé" in page
+    assert 'class="tableau-defilant" role="region"' in refused.text
+    assert 'tabindex="0"' in refused.text  # the table scrolls sideways on a phone
     assert fetch(settings, select(Desk).where(Desk.id == booking.desk_id))
 
 

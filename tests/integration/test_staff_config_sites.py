@@ -84,6 +84,8 @@ def test_closing_a_booked_day_asks_first_then_keeps_the_bookings(admin_client, c
     assert "Rien n'est encore fermé." in page
     assert booking.reference in page
     assert fetch(settings, select(Closure).where(Closure.label == "Inventaire")) == []
+    # the table scrolls sideways on a phone: keyboard users can reach it (axe)
+    assert 'class="tableau-defilant" role="region"' in asked.text and 'tabindex="0"' in asked.text
     kept = _close_day(admin_client, site, booking, decision="garder")
     assert "rendez-vous déjà pris ces jours-là sont maintenus" in text_of(kept.text)
     assert fetch(settings, select(Closure).where(Closure.label == "Inventaire"))
