@@ -140,6 +140,16 @@ def test_a_day_at_the_edge_of_the_calendar_is_refused_not_a_crash(settings, clie
     assert stats.status_code == 422
 
 
+def test_days_typed_the_french_way_are_understood(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    exported = post(client, "/admin/export", {"du": "01/12/2026", "au": "1/12/2026"})
+    assert exported.status_code == 200
+    assert len(rows_of(exported)) == 2
+    stats = client.get("/admin/statistiques?du=30/11/2026&au=06/12/2026")
+    assert stats.status_code == 200
+    assert "Rendez-vous maintenus 2" in text_of(stats.text)
+
+
 def test_the_journal_names_an_export_in_french(settings, client, data):
     as_role(settings, client, Role.ADMIN)
     exported = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01"})
