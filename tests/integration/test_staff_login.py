@@ -20,6 +20,8 @@ from tests.integration.staff_helpers import (
     csrf_token,
     log_in,
     logged_in,
+    session_token,
+    use_session,
 )
 
 NEW_PASSWORD = "une phrase toute neuve et longue"
@@ -240,6 +242,33 @@ def test_changing_ones_password(client, settings):
     client.cookies.clear()
     assert log_in(client, member).status_code == 401
     assert log_in(client, member, password=NEW_PASSWORD).status_code == 303
+
+
+def test_changing_ones_password_renews_this_session_and_ends_the_others(client, settings):
+    member = create_staff(settings, Role.AGENT)
+    logged_in(client, member)
+    other_browser = session_token(client)
+    client.cookies.clear()
+    logged_in(client, member)
+    old = session_token(client)
+    token = csrf_token(client, "/admin/compte")
+    done = client.post(
+        "/admin/compte",
+        data={
+            "actuel": member.password,
+            "nouveau": NEW_PASSWORD,
+            "confirmation": NEW_PASSWORD,
+            "_csrf_token": token,
+        },
+    )
+    assert "Votre mot de passe a été changé." in text_of(done.text)  # still logged in here
+    assert session_token(client) not in (old, other_browser)
+    new = session_token(client)
+    for stolen in (old, other_browser):  # e.g. a copy of the cookie taken earlier
+        use_session(client, stolen)
+        assert client.get("/admin/compte", follow_redirects=False).status_code == 303
+    use_session(client, new)
+    assert client.get("/admin/compte", follow_redirects=False).status_code == 200
 
 
 def test_guessing_the_current_password_from_an_open_session_is_throttled(client, settings):
