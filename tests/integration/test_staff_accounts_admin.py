@@ -244,3 +244,15 @@ def test_an_id_beyond_the_database_range_is_not_found_not_a_crash(client, settin
         assert "Page introuvable" in text_of(response.text)
     journal = client.get(f"/admin/journal?compte={huge}")
     assert journal.status_code == 200
+    token = csrf_token(client, NEW)
+    created = client.post(
+        NEW,
+        data={
+            "_csrf_token": token,
+            "display_name": "Agent Sans Site",
+            "email": "sans-site@mairie.example.fr",
+            "role": "agent",
+            "sites": [huge, "3000000000"],
+        },
+    )
+    assert "Le compte est créé." in text_of(created.text)

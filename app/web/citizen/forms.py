@@ -24,9 +24,13 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 def parse_int(value: str | None) -> int | None:
-    """The integer typed, or None (not a number, or beyond what the database stores)."""
     try:
-        number = int((value or "").strip())
+        return int((value or "").strip())
     except ValueError:
         return None
-    return number if in_range(number) else None
+
+
+def parse_id(value: str | None) -> int | None:
+    """The id typed, or None (not a number, or beyond what the database stores)."""
+    number = parse_int(value)
+    return number if number is not None and in_range(number) else None
