@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import NotFoundException
 
-LARGEST = 2**31 - 1
+from app.booking.catalogue import MAX_ID as LARGEST
 
 
 def in_range(number: int) -> bool:
