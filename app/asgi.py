@@ -35,6 +35,7 @@ from app.web.formatting import FILTERS
 from app.web.headers import security_headers_middleware
 from app.web.health import health
 from app.web.home import home
+from app.web.ids import refuse_impossible_ids
 from app.web.pwa.assets import manifest, service_worker
 from app.web.pwa.pages import DevicePagesController
 from app.web.pwa.push import push_subscribe
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Lite
             *([DevMailController] if settings.debug else []),
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
+        before_request=refuse_impossible_ids,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         middleware=[

@@ -1,17 +1,20 @@
 """A desk's calendar connection from the back office: « tester la connexion », save,
 disconnect. The network is only used outside database transactions; the password is
-never shown back nor logged (kept when the field is left empty)."""
+never shown back nor logged (kept when the field is left empty, for the same server and
+account only)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar_sync.channel import owed_publications
-from app.calendar_sync.client import Account
+from app.calendar_sync.client import Account, normalise_url
 from app.calendar_sync.connections import account_of, load_connection, save_connection
 from app.calendar_sync.credentials import CredentialsUnreadable, decrypt_password
 from app.calendar_sync.diagnose import Report, check_connection
@@ -26,6 +29,21 @@ UNREADABLE = (
 )
 
 MISSING_PASSWORD = "Indiquez le mot de passe du compte d'agenda."  # noqa: S105 - a message
+OTHER_ACCOUNT = (
+    "Le serveur ou l'identifiant a changé : saisissez le mot de passe de ce compte (le mot "
+    "de passe enregistré n'est envoyé qu'au serveur et au compte pour lesquels il a été donné)."
+)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(normalise_url(url))
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def same_account(stored: Any, server_url: str, username: str) -> bool:
+    """True when the form names the stored connection's server and account: only then may
+    its password be reused (else it would be sent to whichever server was typed)."""
+    return stored.username == username and _origin(stored.server_url) == _origin(server_url)
 
 
 @dataclass(frozen=True)
@@ -60,17 +78,22 @@ class Outcome:
     problem: str | None = None
 
 
-async def _password(db: Database, settings: Settings, desk_id: int, given: str) -> str | None:
-    if given:
-        return given
+async def _password(
+    db: Database, settings: Settings, desk_id: int, form: CalendarForm
+) -> tuple[str | None, str | None]:
+    """(the password to use, or None and the French reason)."""
+    if form.password:
+        return form.password, None
     async with db.read() as session:
         stored = await load_connection(session, desk_id)
     if stored is None:
-        return None
+        return None, MISSING_PASSWORD
+    if not same_account(stored, form.server_url, form.username):
+        return None, OTHER_ACCOUNT
     try:
-        return decrypt_password(settings.secret_key, stored.password_encrypted)
+        return decrypt_password(settings.secret_key, stored.password_encrypted), None
     except CredentialsUnreadable:
-        return None
+        return None, UNREADABLE
 
 
 async def connect(
@@ -78,9 +101,9 @@ async def connect(
     now: datetime,
 ) -> Outcome:  # fmt: skip
     """Tests the account, and saves it only if every step passed."""
-    password = await _password(db, settings, desk.id, form.password)
+    password, problem = await _password(db, settings, desk.id, form)
     if password is None:
-        return Outcome(None, False, UNREADABLE)
+        return Outcome(None, False, problem)
     account = Account(
         form.server_url,
         form.username,

@@ -73,7 +73,7 @@ def parse_retention_days(text: str) -> int:
     value = (text or "").strip()
     if not value:
         raise InvalidRetention("Indiquez la durée de conservation en jours.")
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidRetention("La durée de conservation est un nombre entier de jours.")
     days = int(value)
     if not MIN_DAYS <= days <= MAX_DAYS:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 MAX_DAYS = 366
+# Days far outside these years overflow when turned into instants (and mean a typo).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,21 @@ class PeriodError(ValueError):
         self.errors = errors
 
 
+# What a browser without a date picker lets people type, as the hints ask (jj/mm/aaaa).
+FRENCH_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
 def _parse_day(text: str) -> date | None:
+    text = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if match := FRENCH_DAY.match(text):
+            day_of_month, month, year = (int(part) for part in match.groups())
+            day = date(year, month, day_of_month)
+        else:
+            day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def parse_period(first: str, last: str, *, max_days: int = MAX_DAYS) -> Period:

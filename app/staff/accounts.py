@@ -16,6 +16,7 @@ from app.db.session import Database
 from app.staff import passwords, sessions, throttle
 from app.staff.audit import record
 from app.staff.roles import Role
+from app.staff.roles import label as role_label
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 
@@ -103,7 +104,7 @@ async def create_account(
         actor,
         "account.created",
         f"account:{staff.id}",
-        f"Compte créé pour {name} ({address}), rôle {Role(role).value}.",
+        f"Compte créé pour {name} ({address}), rôle {role_label(Role(role))}.",
         {"email": address, "role": Role(role).value, "sites": [s.id for s in staff.sites]},
         now=now,
     )
@@ -158,15 +159,14 @@ async def set_password(
     now: datetime,
     *,
     actor: StaffUser | None,
-    keep_token: str | None = None,
     reason: str,
 ) -> None:
-    """Stores a new password (already validated), ends the account's other sessions and
+    """Stores a new password (already validated), ends all the account's sessions and
     records it in the audit trail."""
     staff.password_hash = await asyncio.to_thread(passwords.hash_password, new_password)
     staff.password_changed_at = now
     staff.updated_at = now
-    await sessions.close_all(session, staff.id, keep_token=keep_token)
+    await sessions.close_all(session, staff.id)
     await record(
         session,
         actor,
@@ -184,38 +184,50 @@ async def change_own_password(
     new: str,
     confirmation: str,
     now: datetime,
-    keep_token: str | None,
-) -> dict[str, str]:
-    """The errors by field (empty when the password was changed)."""
+    address: str,
+) -> tuple[dict[str, str], str | None]:
+    """(the errors by field, None) or, once changed, ({}, the token of a new session for this
+    browser): every session of the account ends, this one too, so a stolen copy of its cookie
+    dies with the old password. Wrong current passwords count as failed logins: a borrowed
+    session cannot be used to guess the password."""
     async with db.read() as session:
         staff = await by_id(session, staff_id)
+        wait = (
+            await throttle.wait_before_retry(session, staff.email, address, now)
+            if staff is not None
+            else None
+        )
     if staff is None:
-        return {"actuel": BAD_CREDENTIALS}
+        return {"actuel": BAD_CREDENTIALS}, None
+    if wait is not None:
+        return {"actuel": throttle.wait_message(wait)}, None
     if not await asyncio.to_thread(passwords.verify, staff.password_hash, current):
-        return {"actuel": "Le mot de passe actuel n'est pas le bon."}
+        async with db.write() as session:
+            await throttle.record_failure(session, staff.email, address, now)
+        return {"actuel": "Le mot de passe actuel n'est pas le bon."}, None
     if problem := passwords.password_problem(new, confirmation):
         field = (
             "confirmation"
             if new != confirmation and len(new) >= passwords.MIN_LENGTH
             else "nouveau"
         )
-        return {field: problem}
+        return {field: problem}, None
     if new == current:
-        return {"nouveau": "Choisissez un mot de passe différent de l'actuel."}
+        return {"nouveau": "Choisissez un mot de passe différent de l'actuel."}, None
     async with db.write() as session:
         stored = await by_id(session, staff_id)
         if stored is None:
-            return {"actuel": BAD_CREDENTIALS}
+            return {"actuel": BAD_CREDENTIALS}, None
         await set_password(
             session,
             stored,
             new,
             now,
             actor=stored,
-            keep_token=keep_token,
             reason="changé par son titulaire",
         )
-    return {}
+        token = await sessions.open_session(session, stored, now)
+    return {}, token
 
 
 async def count_active_admins(session: AsyncSession, commune_id: int) -> int:
@@ -302,7 +314,7 @@ async def update_access(
     after = {"role": staff.role, "sites": [site.id for site in sites]}
     if before != after:
         names = ", ".join(site.name for site in sites) or "aucun site"
-        summary = f"Accès de {staff.display_name} : rôle {staff.role}"
+        summary = f"Accès de {staff.display_name} : rôle {role_label(staff.role)}"
         summary += f", sites : {names}." if new_role == Role.AGENT else "."
         await record(
             session, actor, "account.access", f"account:{staff.id}", summary,

@@ -32,11 +32,48 @@ ACTION_LABELS = {
     "booking.moved": "Rendez-vous déplacé",
     "booking.cancelled": "Rendez-vous annulé",
     "booking.attendance": "Présence notée",
+    "commune.updated": "Commune modifiée",
+    "type.created": "Type de rendez-vous créé",
+    "type.updated": "Type de rendez-vous modifié",
+    "type.activated": "Type de rendez-vous réactivé",
+    "type.deactivated": "Type de rendez-vous désactivé",
+    "opening_rule.created": "Horaire ajouté",
+    "opening_rule.updated": "Horaire modifié",
+    "opening_rule.deleted": "Horaire supprimé",
+    "export_csv": "Export CSV des rendez-vous",
+    "rgpd_recherche": "RGPD : recherche d'une personne",
+    "rgpd_export": "RGPD : copie des données d'une personne",
+    "rgpd_effacement": "RGPD : effacement des données d'une personne",
+    "rgpd_conservation": "RGPD : durée de conservation changée",
+    "rgpd_conservation_auto": "RGPD : effacement automatique (durée de conservation)",
 }
 
 
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
+
+
+# What the journal shows for the kind of object in a target "kind:id".
+TARGET_LABELS = {
+    "account": "Compte",
+    "appointment_type": "Type de rendez-vous",
+    "booking": "Rendez-vous",
+    "bookings": "Rendez-vous passés",
+    "commune": "Commune",
+    "desk": "Guichet",
+    "opening_rule": "Horaire",
+    "site": "Site",
+    "sites": "Tous les sites",
+    "personne": "Une personne",
+}
+
+
+def target_label(target: str) -> str:
+    """« Compte n° 2 » for "account:2" (unknown kinds are shown as stored)."""
+    kind, _, number = target.partition(":")
+    if kind not in TARGET_LABELS:
+        return target
+    return f"{TARGET_LABELS[kind]} n° {number}" if number else TARGET_LABELS[kind]
 
 
 PAGE_SIZE = 50

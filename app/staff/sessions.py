@@ -76,9 +76,6 @@ async def close_session(session: AsyncSession, token: str | None) -> None:
         )
 
 
-async def close_all(session: AsyncSession, staff_id: int, *, keep_token: str | None = None) -> None:
-    """Logs the account out everywhere (except, optionally, this browser)."""
-    statement = delete(StaffSession).where(StaffSession.staff_id == staff_id)
-    if keep_token:
-        statement = statement.where(StaffSession.token_hash != token_hash(keep_token))
-    await session.execute(statement)
+async def close_all(session: AsyncSession, staff_id: int) -> None:
+    """Logs the account out everywhere."""
+    await session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))

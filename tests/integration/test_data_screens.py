@@ -93,7 +93,7 @@ def test_every_role_downloads_the_export_of_its_sites(settings, client, data, ro
     as_role(settings, client, role, sites=[data["Espace solidarité"]] if role == "agent" else None)
     response = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01", "site": ""})
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == (
         'attachment; filename="rendez-vous_2026-12-01_2026-12-01.csv"'
     )
@@ -127,6 +127,37 @@ def test_a_bad_range_says_why_and_keeps_what_was_typed(settings, client, data):
     assert 'value="2026-12-31"' in response.text and 'value="2026-12-01"' in response.text
     assert response.text.count('aria-invalid="true"') == 1
     assert not [e for e in audit(settings) if e.action == "export_csv"]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_day_at_the_edge_of_the_calendar_is_refused_not_a_crash(settings, client, data, day):
+    as_role(settings, client, Role.ADMIN)
+    response = post(client, "/admin/export", {"du": day, "au": day})
+    assert response.status_code == 422
+    assert "Le premier jour n'est pas une date valide" in text_of(response.text)
+    assert f'value="{day}"' in response.text
+    stats = client.get(f"/admin/statistiques?du={day}&au={day}")
+    assert stats.status_code == 422
+
+
+def test_days_typed_the_french_way_are_understood(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    exported = post(client, "/admin/export", {"du": "01/12/2026", "au": "1/12/2026"})
+    assert exported.status_code == 200
+    assert len(rows_of(exported)) == 2
+    stats = client.get("/admin/statistiques?du=30/11/2026&au=06/12/2026")
+    assert stats.status_code == 200
+    assert "Rendez-vous maintenus 2" in text_of(stats.text)
+    assert 'value="2026-11-30"' in stats.text  # what a date field can show again
+
+
+def test_the_journal_names_an_export_in_french(settings, client, data):
+    as_role(settings, client, Role.ADMIN)
+    exported = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01"})
+    assert exported.status_code == 200
+    journal = client.get("/admin/journal")
+    assert "Export CSV des rendez-vous" in text_of(journal.text)
+    assert "export_csv" not in text_of(journal.text)
 
 
 def test_the_export_refuses_a_post_without_csrf_token(settings, client, data):
@@ -255,6 +286,9 @@ def test_the_retention_period_is_checked_then_saved_and_audited(settings, client
     assert refused.status_code == 422
     assert "entre 30 et 3650 jours" in text_of(refused.text)
     assert 'value="29"' in refused.text
+    squared = post(client, "/admin/rgpd/conservation", {"conservation": "²"}, "/admin/rgpd")
+    assert squared.status_code == 422  # a digit to Python, not a number
+    assert "nombre entier de jours" in text_of(squared.text)
     saved = post(client, "/admin/rgpd/conservation", {"conservation": "730"}, "/admin/rgpd")
     assert saved.status_code == 303
     assert "Durée de conservation enregistrée." in text_of(

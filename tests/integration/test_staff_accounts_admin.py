@@ -149,6 +149,8 @@ def test_the_journal_lists_newest_first_and_filters(client, settings):
     rows = re.findall(r"<tr>\s*<td>.*?</tr>", page.text, re.S)
     assert "Rôle ou sites changés" in text_of(rows[0])  # the newest first
     assert "Anne Admin" in text_of(rows[0])
+    assert f"Compte n° {other.id}" in text_of(rows[0])  # not "account:…"
+    assert "rôle Consultation seule" in text_of(rows[0])  # not "viewer"
     filtered = client.get("/admin/journal", params={"action": "account.created"})
     assert "Rôle ou sites changés" not in text_of(filtered.text).split("Filtrer", 1)[1]
     by_other = client.get("/admin/journal", params={"compte": str(other.id)})
@@ -210,3 +212,47 @@ def test_the_dashboard_counts_todays_bookings_of_the_sites_one_sees(client, sett
     text = text_of(client.get("/admin").text)
     assert site_of_booking.name not in text.split("Aujourd'hui", 1)[1].split("Accès rapide")[0]
     assert f"{other_site.name} : aucun rendez-vous" in text
+
+
+def test_a_nul_character_typed_in_a_form_is_dropped_not_a_crash(client, settings):
+    logged_in(client, create_staff(settings, Role.ADMIN))
+    token = csrf_token(client, NEW)
+    created = client.post(
+        NEW,
+        data={
+            "_csrf_token": token,
+            "display_name": "Nul\x00 Caractère",
+            "email": "nul@mairie.example.fr",
+            "role": "viewer",
+        },
+    )
+    assert created.status_code == 200
+    assert "Le compte est créé." in text_of(created.text)
+    assert _account(settings, "nul@mairie.example.fr").display_name == "Nul Caractère"
+
+
+def test_an_id_beyond_the_database_range_is_not_found_not_a_crash(client, settings):
+    logged_in(client, create_staff(settings, Role.ADMIN))
+    huge = "99999999999999999999999"
+    for path in (
+        f"/admin/comptes/{huge}",
+        f"/admin/configuration/sites/{huge}",
+        f"/admin/configuration/guichets/{huge}",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Page introuvable" in text_of(response.text)
+    journal = client.get(f"/admin/journal?compte={huge}")
+    assert journal.status_code == 200
+    token = csrf_token(client, NEW)
+    created = client.post(
+        NEW,
+        data={
+            "_csrf_token": token,
+            "display_name": "Agent Sans Site",
+            "email": "sans-site@mairie.example.fr",
+            "role": "agent",
+            "sites": [huge, "3000000000"],
+        },
+    )
+    assert "Le compte est créé." in text_of(created.text)

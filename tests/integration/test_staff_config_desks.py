@@ -3,6 +3,10 @@ removed (bookings to come are listed, to be moved first)."""
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
 import pytest
 from sqlalchemy import select
 
@@ -14,6 +18,31 @@ from tests.integration.helpers import fetch, text_of
 from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
 
 BASE = "/admin/configuration/guichets"
+
+
+@contextmanager
+def _recording_server():
+    """A local HTTP server noting every request it gets (an attacker's « calendar »)."""
+    received: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_any(self) -> None:
+            received.append(self.headers.get("Authorization") or self.path)
+            self.send_response(401)
+            self.end_headers()
+
+        do_GET = do_PROPFIND = do_OPTIONS = do_any
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/", received
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture
@@ -75,6 +104,8 @@ def test_a_desk_with_a_booking_to_come_is_not_removed(admin_client, citizen, set
     assert refused.status_code == 409
     page = text_of(refused.text)
     assert booking.reference in page and "rien n'a été changé" in page
+    assert 'class="tableau-defilant" role="region"' in refused.text
+    assert 'tabindex="0"' in refused.text  # the table scrolls sideways on a phone
     assert fetch(settings, select(Desk).where(Desk.id == booking.desk_id))
 
 
@@ -126,5 +157,20 @@ def test_connecting_a_calendar_tests_it_first_and_never_shows_the_password(
     )
     assert "L'agenda est connecté" in text_of(again.text)
     assert fetch(settings, select(CalendarConnection.all_busy)) == [True]
+    # Another server with the field left empty: the stored password is not sent there.
+    with _recording_server() as (elsewhere, received):
+        moved = admin_client.post(
+            page,
+            data={
+                "_csrf_token": token,
+                "server_url": elsewhere,
+                "username": "alice",
+                "calendar_password": "",
+            },
+        )
+    assert moved.status_code == 422
+    assert "Le serveur ou l'identifiant a changé" in text_of(moved.text)
+    assert received == []
+    assert fetch(settings, select(CalendarConnection.server_url)) != [elsewhere]
     admin_client.post(f"{page}/deconnecter", data={"_csrf_token": token})
     assert fetch(settings, select(CalendarConnection)) == []

@@ -84,6 +84,8 @@ def test_closing_a_booked_day_asks_first_then_keeps_the_bookings(admin_client, c
     assert "Rien n'est encore fermé." in page
     assert booking.reference in page
     assert fetch(settings, select(Closure).where(Closure.label == "Inventaire")) == []
+    # the table scrolls sideways on a phone: keyboard users can reach it (axe)
+    assert 'class="tableau-defilant" role="region"' in asked.text and 'tabindex="0"' in asked.text
     kept = _close_day(admin_client, site, booking, decision="garder")
     assert "rendez-vous déjà pris ces jours-là sont maintenus" in text_of(kept.text)
     assert fetch(settings, select(Closure).where(Closure.label == "Inventaire"))
@@ -134,3 +136,17 @@ def test_a_closure_without_bookings_and_its_removal(admin_client, settings):
     )
     assert "La fermeture est supprimée." in text_of(removed.text)
     assert fetch(settings, select(Closure).where(Closure.label == "Travaux")) == []
+
+
+def test_a_closure_in_year_9999_or_year_1_is_refused_in_french(admin_client, settings):
+    site = fetch(settings, select(Site).order_by(Site.id))[0]
+    token = csrf_token(admin_client, f"{BASE}/{site.id}")
+    for day in ("31/12/9999", "0001-01-01"):
+        refused = admin_client.post(
+            f"{BASE}/{site.id}/fermetures",
+            data={"_csrf_token": token, "first_day": day, "last_day": day, "label": "Faute"},
+        )
+        assert refused.status_code == 422
+        assert "Indiquez le premier jour de fermeture (jj/mm/aaaa)." in text_of(refused.text)
+        assert f'value="{day}"' in refused.text
+    assert fetch(settings, select(Closure).where(Closure.label == "Faute")) == []

@@ -20,6 +20,8 @@ from tests.integration.staff_helpers import (
     csrf_token,
     log_in,
     logged_in,
+    session_token,
+    use_session,
 )
 
 NEW_PASSWORD = "une phrase toute neuve et longue"
@@ -243,6 +245,57 @@ def test_changing_ones_password(client, settings):
     assert log_in(client, member, password=NEW_PASSWORD).status_code == 303
 
 
+def test_changing_ones_password_renews_this_session_and_ends_the_others(client, settings):
+    member = create_staff(settings, Role.AGENT)
+    logged_in(client, member)
+    other_browser = session_token(client)
+    client.cookies.clear()
+    logged_in(client, member)
+    old = session_token(client)
+    token = csrf_token(client, "/admin/compte")
+    done = client.post(
+        "/admin/compte",
+        data={
+            "actuel": member.password,
+            "nouveau": NEW_PASSWORD,
+            "confirmation": NEW_PASSWORD,
+            "_csrf_token": token,
+        },
+    )
+    assert "Votre mot de passe a été changé." in text_of(done.text)  # still logged in here
+    assert session_token(client) not in (old, other_browser)
+    new = session_token(client)
+    for stolen in (old, other_browser):  # e.g. a copy of the cookie taken earlier
+        use_session(client, stolen)
+        assert client.get("/admin/compte", follow_redirects=False).status_code == 303
+    use_session(client, new)
+    assert client.get("/admin/compte", follow_redirects=False).status_code == 200
+
+
+def test_guessing_the_current_password_from_an_open_session_is_throttled(client, settings):
+    member = create_staff(settings, Role.AGENT)
+    logged_in(client, member)
+    token = csrf_token(client, "/admin/compte")
+
+    def change(current: str):
+        return client.post(
+            "/admin/compte",
+            data={
+                "actuel": current,
+                "nouveau": NEW_PASSWORD,
+                "confirmation": NEW_PASSWORD,
+                "_csrf_token": token,
+            },
+        )
+
+    for attempt in range(5):
+        assert "n'est pas le bon" in text_of(change(f"devinette numéro {attempt}").text)
+    refused = change(member.password)  # even the right one, for a while
+    assert refused.status_code == 422
+    assert "réessayez dans 15 minutes" in text_of(refused.text)
+    assert not fetch(settings, select(AuditEvent).where(AuditEvent.action == "account.password"))
+
+
 def _emailed_link(settings, email: str) -> str:
     rows = fetch(settings, select(OutboxMessage).where(OutboxMessage.kind == "staff_reset"))
     mine = [row for row in rows if row.payload["to"] == email]
@@ -285,6 +338,21 @@ def test_forgotten_password_by_emailed_link_works_once(client, settings, clock):
     again = client.get(link)
     assert again.status_code == 410
     assert "déjà servi" in text_of(again.text)
+
+
+def test_a_locked_out_account_can_log_in_at_once_after_a_reset(client, settings):
+    member = create_staff(settings, Role.AGENT)
+    for _ in range(5):
+        log_in(client, member, password="mauvais mot de passe")
+    assert log_in(client, member).status_code == 429  # "… ou demandez un nouveau mot de passe"
+    token = csrf_token(client, "/admin/mot-de-passe-oublie")
+    client.post("/admin/mot-de-passe-oublie", data={"email": member.email, "_csrf_token": token})
+    link = _emailed_link(settings, member.email)
+    token = csrf_token(client, link)
+    client.post(
+        link, data={"nouveau": NEW_PASSWORD, "confirmation": NEW_PASSWORD, "_csrf_token": token}
+    )
+    assert log_in(client, member, password=NEW_PASSWORD).status_code == 303
 
 
 def test_a_reset_link_expires_after_an_hour(client, settings, clock):

@@ -10,7 +10,8 @@ from litestar.response import Redirect, Response
 
 from app.staff.accounts import change_own_password
 from app.web.citizen.forms import read_form
-from app.web.staff.auth import COOKIE, CurrentStaff, staff_only
+from app.web.staff.auth import CurrentStaff, session_cookie, staff_only
+from app.web.staff.session import client_address
 from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
@@ -34,17 +35,19 @@ class AccountController(Controller):
     async def change_password(self, request: AnyRequest, staff: CurrentStaff) -> Response[Any]:
         form = await read_form(request)
         state = request.app.state
-        errors = await change_own_password(
+        errors, token = await change_own_password(
             state.db,
             staff.id,
             form.get("actuel", ""),
             form.get("nouveau", ""),
             form.get("confirmation", ""),
             state.clock(),
-            keep_token=request.cookies.get(COOKIE),
+            address=client_address(request),
         )
-        if errors:
+        if token is None:
             return staff_page(
                 request, "staff/account.html", {"errors": errors, "changed": False}, status_code=422
             )
-        return Redirect(f"/admin/compte?{CHANGED}", status_code=303)
+        # A new session token for this browser: the old one ended with the old password.
+        cookie = session_cookie(token, state.settings.secure_cookies)
+        return Redirect(f"/admin/compte?{CHANGED}", status_code=303, cookies=[cookie])

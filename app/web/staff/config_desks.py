@@ -135,7 +135,12 @@ class DesksController(Controller):
             "agent_email": form.agent_email, "publish_calendar_url": form.publish_calendar_url,
             "read_calendar_urls": "\n".join(form.read_calendar_urls), "all_busy": form.all_busy,
         }  # fmt: skip
-        errors = form.errors(has_stored_password=connection is not None)
+        reusable = connection is not None and desk_calendars.same_account(
+            connection, form.server_url, form.username
+        )
+        errors = form.errors(has_stored_password=reusable)
+        if connection is not None and not reusable and "calendar_password" in errors:
+            errors["calendar_password"] = desk_calendars.OTHER_ACCOUNT
         if errors:
             return self._calendar_page(request, desk, connection, values, errors, status=422)
         outcome = await desk_calendars.connect(

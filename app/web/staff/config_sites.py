@@ -32,19 +32,23 @@ NOTICES = {
 }
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FRENCH_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# Years far from now are typos (and the last days of year 9999 overflow).
+YEARS = range(1900, 3000)
 
 
 def parse_day(value: str) -> date | None:
     value = value.strip()
     try:
         if ISO_DAY.match(value):
-            return date.fromisoformat(value)
-        if match := FRENCH_DAY.match(value):
-            day, month, year = (int(part) for part in match.groups())
-            return date(year, month, day)
+            day = date.fromisoformat(value)
+        elif match := FRENCH_DAY.match(value):
+            day_of_month, month, year = (int(part) for part in match.groups())
+            day = date(year, month, day_of_month)
+        else:
+            return None
     except ValueError:
         return None
-    return None
+    return day if day.year in YEARS else None
 
 
 class SitesController(Controller):

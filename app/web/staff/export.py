@@ -77,7 +77,7 @@ class ExportController(Controller):
         return Response(
             status_code=200,
             content=bookings_csv(rows),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8"
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
                 "Cache-Control": "no-store",

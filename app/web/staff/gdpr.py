@@ -156,7 +156,7 @@ class GdprController(Controller):
         if kind == "json":
             body, media = export_json(lookup, rows, now), "application/json; charset=utf-8"
         else:
-            body, media = export_csv(rows), "text/csv; charset=utf-8"
+            body, media = export_csv(rows), "text/csv"  # Litestar adds the charset
         name = f"donnees-personnelles_{now:%Y-%m-%d}.{kind}"
         return Response(
             status_code=200,

@@ -14,7 +14,7 @@ from litestar.response import Response
 from app.staff import audit
 from app.staff.accounts import list_accounts
 from app.web.staff.auth import CurrentStaff, admins_only
-from app.web.staff.forms import parse_int
+from app.web.staff.forms import parse_id, parse_int
 from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]
@@ -34,7 +34,7 @@ class JournalController(Controller):
         compte: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        staff_id = parse_int(compte)
+        staff_id = parse_id(compte)
         action = (action or "")[:80]
         async with request.app.state.db.read() as session:
             found = await audit.search(
@@ -58,6 +58,7 @@ class JournalController(Controller):
                 "staff_id": staff_id,
                 "page_link": page_link,
                 "action_label": audit.action_label,
+                "target_label": audit.target_label,
                 "as_json": lambda details: json.dumps(details, ensure_ascii=False, indent=1),
             },
         )

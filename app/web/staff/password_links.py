@@ -14,6 +14,7 @@ from app.staff import passwords
 from app.staff.accounts import by_email, set_password
 from app.staff.reset_links import WELCOME, check_token
 from app.staff.reset_mail import send_password_link
+from app.staff.throttle import forget_account_failures
 from app.web.citizen.forms import read_form
 from app.web.staff.view import staff_page
 
@@ -96,6 +97,8 @@ class PasswordLinkController(Controller):
             await set_password(
                 session, again.staff, new, state.clock(), actor=again.staff, reason=reason
             )
+            # The lock-out message sends people here: the new password works at once.
+            await forget_account_failures(session, again.staff.email)
         return Redirect("/admin/connexion?etat=mot-de-passe-choisi", status_code=303)
 
     def _form(

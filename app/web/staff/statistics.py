@@ -89,6 +89,10 @@ class StatisticsController(Controller):
                 errors["site"] = site_error
             try:
                 period = parse_period(values["du"], values["au"])
+                values["du"], values["au"] = (
+                    period.first_day.isoformat(),
+                    period.last_day.isoformat(),
+                )
             except PeriodError as error:
                 errors = {**error.errors, **errors}
             result = None if errors else await statistics(session, period, site_ids)
