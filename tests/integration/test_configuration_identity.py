@@ -53,6 +53,14 @@ def test_saved_identity_shows_on_the_citizen_pages_at_once(client, settings):
     assert "commune.updated" in audit_actions(settings)
 
 
+def test_a_nul_character_in_a_configuration_form_is_dropped_not_a_crash(client, settings):
+    admin(client, settings)
+    notice = "# Éditeur\x00\n\nMairie de Saint-Test"
+    answer = post_form(client, PAGE, {**VALID, "legal_notice_md": notice})
+    assert answer.status_code == 303
+    assert commune(settings).legal_notice_md == "# Éditeur\n\nMairie de Saint-Test"
+
+
 def test_invalid_values_change_nothing_and_keep_what_was_typed(client, settings):
     admin(client, settings)
     before = commune(settings)
