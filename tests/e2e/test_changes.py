@@ -75,7 +75,9 @@ def mairie(server_data_dir: Path) -> Mairie:
 
 
 def book(citizen: Citizen) -> str:
-    """Books the CCAS's last slot of the week through the pages; returns the reference."""
+    """Books the CCAS's last slot of next week through the pages; returns the reference.
+    Next week is always whole: late in this week (a Saturday morning) one slot may be left,
+    and the modifications below move to the slot before the booked one."""
     citizen.open("/rendez-vous/type")
     citizen.choose_type(CCAS)
     citizen.submit("Continuer")
@@ -88,6 +90,10 @@ def book(citizen: Citizen) -> str:
     citizen.fill_contact(CONTACT)
     citizen.submit("Continuer")
     citizen.expect_step(5)
+    week = citizen.page.locator("#semaine")
+    this_week = week.inner_text()
+    citizen.page.get_by_role("link", name="Semaine suivante").click()
+    expect(week).not_to_have_text(this_week)
     citizen.choose_slot(-1)
     citizen.submit("Choisir ce créneau")
     citizen.expect_step(6)
