@@ -394,6 +394,12 @@ def test_booking_with_the_keyboard_only(open_page) -> None:
     # A slot: Tab into the group, Space to choose, an arrow to choose the next one.
     citizen.expect_step(5)
     slots = page.locator("input[name='creneau']")
+    if slots.count() < 2:  # late in the week (a Saturday morning): one slot left this week
+        week = page.locator("#semaine")
+        this_week = week.inner_text()
+        tab_to(page, page.get_by_role("link", name="Semaine suivante"))
+        page.keyboard.press("Enter")
+        expect(week).not_to_have_text(this_week)
     tab_to(page, slots.first)
     assert focus_ring_of(page) == "solid 3px"
     page.keyboard.press("Space")
