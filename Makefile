@@ -6,6 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 POSTGRES_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# Test processes (pytest-xdist): one per core by default.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --durations=15
 
 .PHONY: run install install-dev browser test test-postgres lint format clean
 
@@ -43,19 +46,19 @@ browser:
 		fi; \
 	fi
 
-## Installs what the tests need, lints, then runs the whole suite (unit, integration, browser).
-test: install-dev browser node_modules/.package-lock.json
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/pytest -p no:cacheprovider
+## Installs what the tests need, lints and type-checks, then runs the whole suite (unit,
+## integration, calendar servers, browser). CRENEAU_TEST_NOW runs it at another instant.
+test: install-dev browser node_modules/.package-lock.json lint
+	$(PYTEST)
 
-## The database tests again on PostgreSQL (the server of this machine by default).
+## The tests that use a database, again on PostgreSQL (the server of this machine by default).
 test-postgres: install-dev
-	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -p no:cacheprovider tests/unit tests/integration tests/calendar
+	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) tests/unit tests/integration tests/calendar
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff check --fix .

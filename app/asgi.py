@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
@@ -17,9 +16,9 @@ from litestar.template.config import TemplateConfig
 
 from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
+from app.clock import Clock, clock_for
 from app.db.session import Database
 from app.demo import load_demo
-from app.outbox.setup import build_worker
 from app.push.vapid import load_or_create_keys
 from app.settings import PROJECT_ROOT, Settings
 from app.web import log_privacy
@@ -59,16 +58,10 @@ from app.web.staff.planning import PlanningController
 from app.web.staff.session import StaffSessionController
 from app.web.staff.statistics import StatisticsController
 from app.web.staff.view import staff_menu
-
-Clock = Callable[[], datetime]
+from app.web.static_files import HTMX_ASSET, STATIC
+from app.wiring import build_worker
 
 COMPONENTS = PROJECT_ROOT / "components"
-STATIC = PROJECT_ROOT / "static"
-HTMX_ASSET = "vendor/htmx/htmx-2.0.11.min.js"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def template_environment() -> Environment:
@@ -85,26 +78,29 @@ def template_environment() -> Environment:
     return environment
 
 
-def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Litestar:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+    """The application; its clock is the machine's unless given (tests) or frozen by the
+    settings."""
     settings = settings or Settings.from_env()
+    now: Clock = clock or clock_for(settings.frozen_now)
     db = Database(settings.database_url)
 
     async def on_startup(app: Litestar) -> None:
         log_privacy.install()  # after the server has configured its loggers
         app.state.settings = settings
         app.state.db = db
-        app.state.clock = clock
+        app.state.clock = now
         app.state.drafts = DraftStore(db, timedelta(minutes=settings.draft_lifetime_minutes))
-        await app.state.drafts.purge_expired(clock())
+        await app.state.drafts.purge_expired(now())
         if settings.load_demo:
-            await load_demo(db, clock().date())
+            await load_demo(db, now().date())
         async with db.read() as session:
             app.state.commune = await current_commune(session)
-        app.state.vapid = await load_or_create_keys(db, settings.vapid_private_key, clock())
+        app.state.vapid = await load_or_create_keys(db, settings.vapid_private_key, now())
         if settings.embedded_worker:
             # The outbox worker of the embedded default; `creneau worker` can run beside it.
             stop = asyncio.Event()
-            worker = build_worker(db, settings, clock)
+            worker = build_worker(db, settings, now)
             app.state.worker_stop = stop
             app.state.worker_task = asyncio.create_task(worker.run(stop))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -114,6 +115,9 @@ class Settings:
     # kept in the database) and the contact the push services see (mailto: or https:).
     vapid_private_key: str = field(default="", repr=False)
     vapid_subject: str = ""
+    # Tests and demonstrations only: the application's clock stopped at this instant
+    # (CRENEAU_FROZEN_NOW, ISO 8601 with its offset). None: the machine's clock.
+    frozen_now: datetime | None = None
 
     @property
     def push_subject(self) -> str:
@@ -170,6 +174,7 @@ class Settings:
             embedded_worker=_bool(env.get("CRENEAU_EMBEDDED_WORKER"), True),
             vapid_private_key=env.get("CRENEAU_VAPID_PRIVATE_KEY", ""),
             vapid_subject=env.get("CRENEAU_VAPID_SUBJECT", ""),
+            frozen_now=_instant("CRENEAU_FROZEN_NOW", env.get("CRENEAU_FROZEN_NOW")),
         )
 
 
@@ -220,3 +225,18 @@ def _reminder_hour(raw: str | None) -> int:
     if not 0 <= hour <= 23:
         raise ConfigurationError("CRENEAU_REMINDER_HOUR doit être une heure entre 0 et 23.")
     return hour
+
+
+def _instant(name: str, raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        instant = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise ConfigurationError(
+            f"{name} doit être un instant ISO 8601 avec son décalage horaire, par exemple "
+            f"2026-11-30T08:00:00+01:00 (reçu : {raw!r})."
+        )
+    return instant

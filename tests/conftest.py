@@ -1,61 +1,76 @@
 """Shared fixtures: a migrated database (SQLite by default, PostgreSQL with
-TEST_DATABASE_URL), the application with a fixed clock, and a citizen's HTTP client."""
+TEST_DATABASE_URL), the application on a frozen clock, and a citizen's HTTP client.
+
+The instant every test runs at is FIXED_NOW: Monday 30 November 2026, 08:00 in Paris, or
+the instant given by CRENEAU_TEST_NOW (ISO 8601 with its offset). The test servers and the
+commands the tests start get it too (CRENEAU_FROZEN_NOW); see docs/DEVELOPMENT.md.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
 from app.asgi import create_app
-from app.db.migrate import upgrade
 from app.settings import Settings
-
-# Monday 30 November 2026, 08:00 in Paris.
-FIXED_NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+from tests.databases import PostgresDatabases, copy_sqlite, migrated_sqlite_file
+from tests.instant import FIXED_NOW, TEST_NOW
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
 def pytest_report_header(config) -> str:
+    when = f"tests run at {TEST_NOW.isoformat()} (CRENEAU_TEST_NOW)"
     if POSTGRES_URL:
-        return f"database tests: PostgreSQL ({POSTGRES_URL.rsplit('@', 1)[-1]})"
+        return f"{when}; database tests: PostgreSQL ({POSTGRES_URL.rsplit('@', 1)[-1]})"
     return (
-        "database tests: SQLite only — set TEST_DATABASE_URL (or run `make test-postgres`) "
-        "to run them on PostgreSQL too"
+        f"{when}; database tests: SQLite only — set TEST_DATABASE_URL (or run "
+        "`make test-postgres`) to run them on PostgreSQL too"
     )
 
 
-def _reset_postgres(url: str) -> None:
-    import asyncpg
+def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, only the tests that use a database run again: the others
+    already ran, unchanged, on the SQLite pass."""
+    if not POSTGRES_URL:
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if "database_url" in getattr(item, "fixturenames", ()) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
 
-    async def reset() -> None:
-        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await connection.close()
 
-    asyncio.run(reset())
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The schema at head, made once per test process: a file (SQLite) or a template
+    database (PostgreSQL) that each test copies."""
+    if POSTGRES_URL:
+        databases = PostgresDatabases(POSTGRES_URL)
+        databases.create_template()
+        yield databases
+        databases.drop_template()
+    else:
+        yield migrated_sqlite_file(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    if POSTGRES_URL:
-        _reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
+def database_url(tmp_path: Path, migrated_database) -> Iterator[str]:
+    """A database of its own for this test, migrated to head."""
+    if isinstance(migrated_database, PostgresDatabases):
+        name, url = migrated_database.clone()
+        yield url
+        migrated_database.drop(name)
     else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'creneau.db'}"
-    upgrade(url)
-    return url
+        yield copy_sqlite(migrated_database, tmp_path)
 
 
 @pytest.fixture
@@ -65,6 +80,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-not-for-production-0123456789",
         load_demo=True,
+        frozen_now=FIXED_NOW,
     )
 
 

@@ -19,11 +19,11 @@ from app.calendar_sync.credentials import CredentialsUnreadable
 from app.calendar_sync.diagnose import explain
 from app.calendar_sync.importer import FAILURES_BEFORE_FLAG
 from app.calendar_sync.publisher import CHANNEL, _flag, publish_booking
+from app.clock import Clock
 from app.db.models import Booking, CalendarConnection, OutboxMessage, PublishedEvent
 from app.db.session import Database
 from app.outbox.channels import Deliver, PermanentFailure
 from app.outbox.store import PENDING, Delivery, enqueue
-from app.outbox.worker import Clock
 from app.settings import Settings
 
 

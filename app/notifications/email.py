@@ -10,14 +10,12 @@ Structure (the one calendar clients expect from an invitation):
       application/ics; name="rendez-vous.ics"  (the same file, as an attachment)
 
 The `method=` parameter is the METHOD of the calendar it carries. The HTML is rendered by
-Jinja with autoescaping; every value is one line of text (`facts.one_line`), so neither part
+Jinja with autoescaping; every value is one line of text (`email_headers.one_line`), so neither part
 nor any header can be broken by a form field.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -27,7 +25,8 @@ from email.utils import format_datetime, parseaddr
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from app.notifications.facts import BookingFacts, one_line
+from app.email_headers import display_name, one_line
+from app.notifications.facts import BookingFacts
 from app.settings import PROJECT_ROOT
 
 TEMPLATES = PROJECT_ROOT / "components" / "email"
@@ -107,25 +106,6 @@ def _environment(autoescape: bool) -> Environment:
 
 _HTML = _environment(autoescape=True)
 _TEXT = _environment(autoescape=False)
-
-
-def message_id(dedupe_key: str, domain: str) -> str:
-    """The same logical message always gets the same Message-ID: a copy sent again after a
-    crash is recognisably the same message."""
-    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
-    return f"<{digest}@{domain}>"
-
-
-# RFC 5322 "specials": a display name keeps none of them. Python's header folding drops the
-# quotes around a long display name, and a receiver would then read "a, b@x" as two
-# addresses; without specials there is nothing to misread. The name is only cosmetic.
-SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
-MAX_DISPLAY_NAME = 60
-
-
-def display_name(name: str) -> str:
-    cleaned = " ".join(SPECIALS.sub(" ", one_line(name)).split())
-    return cleaned[:MAX_DISPLAY_NAME].rstrip()
 
 
 def _address(name: str, email: str) -> Address:

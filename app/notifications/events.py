@@ -22,7 +22,8 @@ from app.booking.contact import is_mobile
 from app.calendar_sync.channel import enqueue_publication
 from app.calendar_sync.ics import Party, invitation
 from app.db.models import Booking
-from app.notifications.email import WORDINGS, compose_email, message_id
+from app.email_headers import message_id
+from app.notifications.email import WORDINGS, compose_email
 from app.notifications.facts import BookingScene, booking_facts, load_scene
 from app.notifications.sms import sms_text
 from app.outbox.store import enqueue

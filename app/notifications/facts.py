@@ -16,13 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from app.booking.links import cancel_path, modify_path
 from app.db.models import AppointmentType, Booking, Commune, Site
+from app.email_headers import one_line
+from app.french import long_date, time_of_day
 from app.settings import Settings
-from app.web.formatting import clock, long_date
-
-
-def one_line(value: str) -> str:
-    """Control characters (CR, LF, tabs…) become spaces; runs of spaces collapse."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in value or "").split())
 
 
 @dataclass(frozen=True)
@@ -90,8 +86,8 @@ def booking_facts(scene: BookingScene, settings: Settings) -> BookingFacts:
         site_name=one_line(site.name),
         address=one_line(site.address),
         day=long_date(start),
-        start_time=clock(start),
-        end_time=clock(end),
+        start_time=time_of_day(start),
+        end_time=time_of_day(end),
         start_local=start,
         people=booking.people,
         what_to_bring=one_line(scene.appointment_type.what_to_bring),

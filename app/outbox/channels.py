@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from app.outbox.store import Delivery
-from app.settings import Settings
 
 Deliver = Callable[[Delivery], Awaitable[None]]
 Channels = Mapping[str, Deliver]
@@ -20,14 +19,3 @@ Channels = Mapping[str, Deliver]
 
 class PermanentFailure(Exception):
     """The message can never be delivered; retrying would not help."""
-
-
-def default_channels(settings: Settings) -> dict[str, Deliver]:
-    """The channels of this installation. Other channels (CalDAV, web push) add their
-    entry here."""
-    from app.notifications.delivery import email_channel, sms_channel
-
-    return {
-        "email": email_channel(settings),
-        "sms": sms_channel(settings),
-    }

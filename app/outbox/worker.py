@@ -18,13 +18,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.clock import Clock
 from app.db.session import Database
 from app.outbox import store
 from app.outbox.channels import Channels, PermanentFailure
 
 log = logging.getLogger("creneau.outbox")
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import Clock
 from app.db.models import Booking, PushSubscription
 from app.db.session import Database
 from app.notifications.facts import BookingFacts
@@ -58,7 +59,7 @@ async def enqueue_push(
         )
 
 
-def push_channel(db: Database, settings: Settings) -> Deliver:
+def push_channel(db: Database, settings: Settings, clock: Clock) -> Deliver:
     keys: list[vapid.VapidKeys] = []  # loaded on first use, then kept
 
     async def deliver(message: Delivery) -> None:
@@ -68,9 +69,7 @@ def push_channel(db: Database, settings: Settings) -> Deliver:
                 return  # forgotten since (expired, or the booking's data erased)
             endpoint, p256dh, auth = subscription.endpoint, subscription.p256dh, subscription.auth
         if not keys:
-            keys.append(
-                await vapid.load_or_create_keys(db, settings.vapid_private_key, datetime.now(UTC))
-            )
+            keys.append(await vapid.load_or_create_keys(db, settings.vapid_private_key, clock()))
         body = encrypt_payload(
             json.dumps(message.payload["notification"], ensure_ascii=False).encode(), p256dh, auth
         )

@@ -4,7 +4,6 @@ token each push request carries."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from py_vapid import Vapid02
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import machine_seconds
 from app.db.models import VapidKey
 from app.db.session import Database
 from app.push.encryption import b64url_decode, b64url_encode
@@ -93,7 +93,7 @@ def authorization(keys: VapidKeys, endpoint: str, subject: str, now: float | Non
     parts = urlsplit(endpoint)
     claims = {
         "aud": f"{parts.scheme}://{parts.netloc}",
-        "exp": int((now if now is not None else time.time()) + TOKEN_LIFETIME_SECONDS),
+        "exp": int((now if now is not None else machine_seconds()) + TOKEN_LIFETIME_SECONDS),
         "sub": subject,
     }
     signer = Vapid02.from_pem(keys.private_pem.encode("ascii"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -93,13 +93,13 @@ async def record(
     summary: str,
     details: dict[str, Any] | None = None,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> None:
     """Adds an event in the caller's transaction (it exists exactly when the change does).
     `actor` is the staff member, or None for the system."""
     session.add(
         AuditEvent(
-            at=now or datetime.now(UTC),
+            at=now,
             staff_id=actor.id if actor is not None else None,
             actor_label=actor_label(actor),
             action=action,

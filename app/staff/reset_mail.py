@@ -12,7 +12,7 @@ from email.utils import format_datetime, parseaddr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import StaffUser
-from app.notifications.email import display_name, message_id
+from app.email_headers import display_name, message_id
 from app.outbox.store import enqueue
 from app.settings import Settings
 from app.staff.reset_links import LIFETIMES, RESET, fingerprint, link_path

@@ -1,49 +1,12 @@
-"""French formatting of dates and times for templates (no locale installed on the machine)."""
+"""What templates format: French dates and times, phone numbers, the commune's HTML."""
 
 from __future__ import annotations
-
-from datetime import date, datetime
 
 import nh3
 from markupsafe import Markup
 
 from app.booking.contact import display_phone
-
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def long_date(value: date | datetime) -> str:
-    """ "mardi 1er décembre 2026"."""
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{WEEKDAYS[value.weekday()]} {day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def short_date(value: date | datetime) -> str:
-    """ "1er déc." style is ambiguous for screen readers; "1 décembre" is used instead."""
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]}"
-
-
-def clock(value: datetime) -> str:
-    """ "8 h 30", the French typographic convention; "14 h" on the hour."""
-    nbsp = "\u00a0"  # "9 h 30" never breaks across lines
-    return (
-        f"{value.hour}{nbsp}h{nbsp}{value.minute:02d}" if value.minute else f"{value.hour}{nbsp}h"
-    )
+from app.french import long_date, short_date, time_of_day
 
 
 def safe_html(value: str) -> Markup:
@@ -54,7 +17,7 @@ def safe_html(value: str) -> Markup:
 FILTERS = {
     "long_date": long_date,
     "short_date": short_date,
-    "clock": clock,
+    "clock": time_of_day,
     "safe_html": safe_html,
     "phone": display_phone,
 }

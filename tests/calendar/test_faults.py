@@ -21,7 +21,7 @@ from app.db.models import (
     OutboxMessage,
     PublishedEvent,
 )
-from app.outbox.setup import build_worker
+from app.wiring import build_worker
 from tests.calendar.conftest import connect_desk, run
 from tests.calendar.test_import import MORNING, absence, morning
 from tests.conftest import FIXED_NOW, Citizen, Clock

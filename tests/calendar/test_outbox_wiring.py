@@ -13,7 +13,7 @@ from app.calendar_sync.client import get_object, join
 from app.calendar_sync.importer import sync_connection
 from app.db.models import BlockedInterval, Booking, OutboxMessage, PublishedEvent
 from app.notifications.events import booking_cancelled
-from app.outbox.setup import build_worker
+from app.wiring import build_worker
 from tests.calendar.conftest import connect_desk, run
 from tests.conftest import FIXED_NOW, Citizen
 from tests.integration.flow import book

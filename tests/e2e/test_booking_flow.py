@@ -16,7 +16,7 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import Locator, Page, Response, expect
 
-from app.web.formatting import MONTHS  # the French month names the pages show
+from app.french import MONTHS  # the French month names the pages show
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.helpers import PageWatch
 

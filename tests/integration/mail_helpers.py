@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from app.db.models import Booking, OutboxMessage
 from app.db.session import Database
-from app.outbox.channels import default_channels
 from app.outbox.worker import RetryPolicy, Worker
 from app.settings import MailSettings, Settings
+from app.wiring import delivery_channels
 
 
 def free_port() -> int:
@@ -122,7 +122,7 @@ def deliver(settings: Settings, now, *, retry: RetryPolicy | None = None, worker
 
     async def go(db: Database) -> int:
         worker = Worker(
-            db, default_channels(settings), lambda: now, retry=retry, worker_id=worker_id
+            db, delivery_channels(settings), lambda: now, retry=retry, worker_id=worker_id
         )
         return await worker.deliver_due()
 

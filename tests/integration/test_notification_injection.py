@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from app.db.models import AppointmentType, Booking, Commune, Site
 from app.db.session import Database
-from app.notifications.email import display_name
+from app.email_headers import display_name
 from app.notifications.events import booking_moved
 from tests.conftest import FIXED_NOW
 from tests.integration.flow import CONTACT

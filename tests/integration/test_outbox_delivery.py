@@ -11,12 +11,12 @@ from email.policy import SMTP
 
 import pytest
 
-from app.cli import cmd_outbox
+from app.cli.core import cmd_outbox
 from app.db.session import Database
 from app.notifications import mailbox
 from app.outbox import store
-from app.outbox.channels import default_channels
 from app.outbox.worker import RetryPolicy, Worker
+from app.wiring import delivery_channels
 from tests.conftest import FIXED_NOW
 from tests.integration.flow import book
 from tests.integration.mail_helpers import SmtpServer, deliver, outbox, run, smtp_settings
@@ -101,7 +101,7 @@ def test_two_workers_at_once_send_each_message_once(settings, smtp):
         first, second = Database(settings.database_url), Database(settings.database_url)
         try:
             workers = [
-                Worker(db, default_channels(settings), lambda: FIXED_NOW, batch_size=5)
+                Worker(db, delivery_channels(settings), lambda: FIXED_NOW, batch_size=5)
                 for db in (first, second)
             ]
             return await asyncio.gather(*(worker.deliver_due() for worker in workers))
@@ -164,7 +164,7 @@ def test_a_worker_that_dies_after_sending_leaves_one_file(settings):
         (delivery,) = await store.claim(
             db, "worker-a", FIXED_NOW, lease=timedelta(minutes=5), limit=10, max_attempts=8
         )
-        await default_channels(settings)["email"](delivery)
+        await delivery_channels(settings)["email"](delivery)
         # …and the process dies here, before store.mark_sent.
 
     asyncio.run(run(crash_after_sending)(settings.database_url))
@@ -190,7 +190,7 @@ def test_over_smtp_a_copy_after_a_crash_carries_the_same_message_id(settings, sm
         (delivery,) = await store.claim(
             db, "worker-a", FIXED_NOW, lease=timedelta(minutes=5), limit=10, max_attempts=8
         )
-        await default_channels(settings)["email"](delivery)
+        await delivery_channels(settings)["email"](delivery)
 
     asyncio.run(run(crash_after_sending)(settings.database_url))
     deliver(settings, FIXED_NOW + timedelta(minutes=5))
@@ -217,7 +217,7 @@ def test_the_embedded_worker_sends_the_confirmation(settings, smtp, clock):
 
 
 def test_sent_messages_are_deleted_after_thirty_days_failed_ones_kept(settings, smtp):
-    from app.outbox.setup import build_worker
+    from app.wiring import build_worker
 
     settings = smtp_settings(settings, smtp.port)
     enqueue_emails(settings, 2)

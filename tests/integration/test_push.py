@@ -16,9 +16,9 @@ from app.db.models import Booking, PushSubscription, VapidKey
 from app.db.session import Database
 from app.notifications.events import booking_cancelled, booking_moved
 from app.notifications.reminders import reminder_due, send_reminders
-from app.outbox.channels import default_channels
 from app.outbox.worker import Worker
 from app.push.channel import push_channel
+from app.wiring import delivery_channels
 from tests.integration.changes_helpers import cancel_link, post_choice
 from tests.integration.flow import book
 from tests.integration.mail_helpers import only_booking, outbox, run
@@ -42,7 +42,10 @@ def push_service():
 
 def deliver(settings, now) -> int:
     async def go(db: Database) -> int:
-        channels = {**default_channels(settings), "push": push_channel(db, settings)}
+        channels = {
+            **delivery_channels(settings),
+            "push": push_channel(db, settings, lambda: now),
+        }
         return await Worker(db, channels, lambda: now).deliver_due()
 
     return asyncio.run(run(go)(settings.database_url))

@@ -24,9 +24,9 @@ from app.db.models import (
     PushSubscription,
 )
 from app.gdpr.retention import purge_personal_data
-from app.outbox.setup import build_worker
 from app.reports.period import Period
 from app.reports.statistics import statistics
+from app.wiring import build_worker
 from tests.integration.data_helpers import add_booking, local, read, run_db, write
 from tests.integration.flow import book
 from tests.integration.helpers import bookings, execute
@@ -203,9 +203,9 @@ def test_recent_bookings_and_statistics_are_kept(settings):
 
 
 def test_the_worker_runs_the_job_daily(settings):
-    from tests.conftest import Clock
+    from tests.conftest import FIXED_NOW, Clock
 
-    worker = build_worker(None, settings, Clock(datetime.now(UTC)))  # type: ignore[arg-type]
+    worker = build_worker(None, settings, Clock(FIXED_NOW))  # type: ignore[arg-type]
     job = next(job for job in worker.jobs if "données personnelles" in job.name)
     assert job.every == timedelta(days=1)
 

@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXED_NOW
 from tests.integration.mail_helpers import SmtpServer, outbox
 from tests.integration.test_outbox_delivery import enqueue_emails
 
@@ -27,7 +27,7 @@ def smtp():
 
 
 def test_the_worker_command_delivers_and_stops_on_sigterm(settings, smtp, tmp_path):
-    enqueue_emails(settings, 3, now=datetime.now(UTC))  # the process runs on the real clock
+    enqueue_emails(settings, 3, now=FIXED_NOW)  # the process runs at the suite's instant
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,

@@ -3,7 +3,7 @@ load that exact file."""
 
 import hashlib
 
-from app.asgi import HTMX_ASSET, STATIC
+from app.web.static_files import HTMX_ASSET, STATIC
 
 
 def test_htmx_matches_its_recorded_checksum_and_version():

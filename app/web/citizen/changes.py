@@ -14,10 +14,10 @@ from app.booking import changes, links, wizard
 from app.booking.catalogue import active_type_groups
 from app.booking.links import LinkClaim, LinkState, Purpose
 from app.db.models import Booking
+from app.french import long_date, time_of_day
 from app.web.citizen.forms import read_form
 from app.web.citizen.session import CitizenContext, Visit, draft_cookie, see_other
 from app.web.citizen.view import step_context
-from app.web.formatting import clock, long_date
 from app.web.pwa.memo import device_memo
 from app.web.rendering import render
 
@@ -63,7 +63,7 @@ KEPT = (
 
 def describe(booking: Booking) -> dict[str, str]:
     start = booking.start.astimezone(ZoneInfo(booking.type.site.timezone))
-    return {"when": f"{long_date(start)} à {clock(start)}", "reference": booking.reference}
+    return {"when": f"{long_date(start)} à {time_of_day(start)}", "reference": booking.reference}
 
 
 def fill(message: str, details: dict[str, str]) -> Markup:

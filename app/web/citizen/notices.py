@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from app.booking.limits import LimitReached
-from app.web.formatting import clock, long_date
+from app.french import long_date, time_of_day
 
 
 def limit_message(limit: LimitReached, tz: ZoneInfo) -> str:
@@ -18,5 +18,5 @@ def limit_message(limit: LimitReached, tz: ZoneInfo) -> str:
     return (
         f"Vous avez déjà {already} (avec cette adresse électronique ou ce numéro de "
         f"téléphone), le maximum permis en ligne. Vous pourrez en prendre un nouveau à partir "
-        f"du {long_date(again)} à {clock(again)}, ou dès que vous aurez annulé l'un d'eux."
+        f"du {long_date(again)} à {time_of_day(again)}, ou dès que vous aurez annulé l'un d'eux."
     )

@@ -11,9 +11,9 @@ from litestar import Request, get
 from litestar.response import Response
 
 from app.settings import PROJECT_ROOT
+from app.web.static_files import HTMX_ASSET, STATIC
 
 SERVICE_WORKER = PROJECT_ROOT / "service_worker" / "sw.js"
-STATIC = PROJECT_ROOT / "static"
 ICONS = ("icon-192.png", "icon-512.png", "icon-maskable-512.png")
 # The offline pages and "Mes rendez-vous" are precached with the static files.
 SHELL_PAGES = (
@@ -55,8 +55,6 @@ def service_worker_source(htmx_asset: str) -> str:
 
 @get("/sw.js", name="service-worker", sync_to_thread=False)
 def service_worker(request: Request[Any, Any, Any]) -> Response[str]:
-    from app.asgi import HTMX_ASSET
-
     return Response(
         service_worker_source(HTMX_ASSET),
         media_type="text/javascript",

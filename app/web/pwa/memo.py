@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app.booking import links
 from app.db.models import Booking
-from app.web.formatting import clock, long_date
+from app.french import long_date, time_of_day
 
 Status = Literal["confirme", "annule"]
 
@@ -25,7 +25,7 @@ def device_memo(booking: Booking, secret_key: str, status: Status = "confirme") 
         "site": site.name,
         "address": site.address,
         "date": long_date(start).capitalize(),
-        "hours": f"de {clock(start)} à {clock(end)}",
+        "hours": f"de {time_of_day(start)} à {time_of_day(end)}",
         "people": booking.people,
         "start": booking.start.isoformat(),
         "end": booking.end.isoformat(),

@@ -9,7 +9,7 @@ from typing import Any
 from app.booking.attendance import ATTENDED, NO_SHOW, AttendanceRefusal
 from app.booking.changes import StaffRefusal
 from app.booking.limits import LimitReached
-from app.web.formatting import clock, long_date
+from app.french import long_date, time_of_day
 
 STATUS_LABELS = {"confirmed": "Confirmé", "cancelled": "Annulé"}
 ATTENDANCE_LABELS = {ATTENDED: "Venu", NO_SHOW: "Absent"}
@@ -71,7 +71,7 @@ def limit_text(limit: LimitReached, tz: Any) -> str:
     return (
         f"Cette personne a déjà {limit.active} rendez-vous de ce type en cours (au plus "
         f"{limit.allowed}). Elle pourra en prendre un autre à partir du {long_date(until)} "
-        f"à {clock(until)}."
+        f"à {time_of_day(until)}."
     )
 
 

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import getpass
 import sys
-from datetime import UTC, date, datetime
 
+from app.cli.common import clock, migrate
 from app.settings import Settings
 
 
@@ -30,14 +30,13 @@ def _read_password() -> str | None:
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from app.booking.catalogue import current_commune
-    from app.cli import _migrate
     from app.db.models import Commune
     from app.db.session import Database
     from app.demo import load_demo
     from app.staff.accounts import AccountError, create_account
     from app.staff.roles import Role
 
-    _migrate(settings)
+    migrate(settings)
     password = _read_password()
     if password is None:
         return 1
@@ -47,7 +46,7 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if settings.load_demo:
                 # As `creneau serve` would on its first start (CRENEAU_DEMO, on by default).
-                await load_demo(db, date.today())
+                await load_demo(db, clock(settings)().date())
             async with db.write() as session:
                 commune = await current_commune(session)
                 if commune is None:
@@ -63,7 +62,7 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
                     display_name=args.name,
                     role=Role.ADMIN,
                     password=password,
-                    now=datetime.now(UTC),
+                    now=clock(settings)(),
                 )
                 return staff.email
         finally:

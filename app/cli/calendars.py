@@ -11,33 +11,13 @@ import argparse
 import asyncio
 import getpass
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.cli.common import clock, run_with_database
 from app.settings import Settings
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _run(settings: Settings, work) -> int:
-    """Migrates the database (never inside a running event loop), then runs `work(db)`."""
-    from app.cli import _migrate
-    from app.db.session import Database
-
-    _migrate(settings)
-
-    async def go() -> int:
-        db = Database(settings.database_url)
-        try:
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
 
 
 async def _desk(db, desk_id: int):
@@ -95,10 +75,10 @@ def cmd_calendar_add(settings: Settings, args: argparse.Namespace) -> int:
                 session, settings, desk_id=desk.id, server_url=report.server_url,
                 username=args.username, password=password, publish_calendar_url=publish,
                 read_calendar_urls=read, all_busy=args.all_busy,
-                agent_email=args.agent_email or "", now=_now(),
+                agent_email=args.agent_email or "", now=clock(settings)(),
             )  # fmt: skip
         async with db.write() as session:
-            owed = await owed_publications(session, desk.id, _now())
+            owed = await owed_publications(session, desk.id, clock(settings)())
         print(f"Connexion enregistrée pour « {desk.name} ».")
         print(f"Publication dans : {publish or '(aucune)'}")
         print("Absences lues dans : " + (", ".join(read) or "(aucun agenda)"))
@@ -106,7 +86,7 @@ def cmd_calendar_add(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{owed} rendez-vous à venir seront publiés dans l'agenda.")
         return 0
 
-    return _run(settings, work)
+    return run_with_database(settings, work)
 
 
 def cmd_calendar_test(settings: Settings, args: argparse.Namespace) -> int:
@@ -135,7 +115,7 @@ def cmd_calendar_test(settings: Settings, args: argparse.Namespace) -> int:
         _print_report(report)
         return 0 if report.ok else 1
 
-    return _run(settings, work)
+    return run_with_database(settings, work)
 
 
 def _local(moment: datetime, zone: str = "Europe/Paris") -> str:
@@ -156,7 +136,7 @@ def cmd_sync_calendars(settings: Settings, args: argparse.Namespace) -> int:
     from app.db.models import Desk
 
     async def once(db) -> int:
-        reports = await calendar_pass(db, settings, _now())
+        reports = await calendar_pass(db, settings, clock(settings)())
         async with db.read() as session:
             names = dict((await session.execute(select(Desk.id, Desk.name))).all())
         if not reports:
@@ -185,7 +165,7 @@ def cmd_sync_calendars(settings: Settings, args: argparse.Namespace) -> int:
             await asyncio.sleep(settings.calendar_sync_minutes * 60)
 
     try:
-        return _run(settings, work)
+        return run_with_database(settings, work)
     except KeyboardInterrupt:
         return 0
 
@@ -211,7 +191,7 @@ def cmd_calendar_status(settings: Settings, _args: argparse.Namespace) -> int:
                     .order_by(PublishedEvent.updated_at.desc())
                 )
             ).all()
-            found = await conflicts(session, _now())
+            found = await conflicts(session, clock(settings)())
         if not rows:
             print("Aucun agenda connecté.")
         for connection, name in rows:
@@ -226,7 +206,7 @@ def cmd_calendar_status(settings: Settings, _args: argparse.Namespace) -> int:
         print_conflicts(found)
         return 0
 
-    return _run(settings, work)
+    return run_with_database(settings, work)
 
 
 def cmd_calendar_feed(settings: Settings, args: argparse.Namespace) -> int:
@@ -242,11 +222,11 @@ def cmd_calendar_feed(settings: Settings, args: argparse.Namespace) -> int:
                       file=sys.stderr)  # fmt: skip
                 return 2
             scope = {"desk_id": args.desk} if args.desk is not None else {"site_id": args.site}
-            revoked = await revoke_feeds(session, _now(), **scope)
+            revoked = await revoke_feeds(session, clock(settings)(), **scope)
             if args.revoke:
                 print(f"{revoked} abonnement(s) révoqué(s) pour « {target.name} ».")
                 return 0
-            token = await create_feed(session, _now(), **scope)
+            token = await create_feed(session, clock(settings)(), **scope)
         if not settings.public_url:
             print("Attention : CRENEAU_PUBLIC_URL n'est pas défini ; adresse locale donnée.",
                   file=sys.stderr)  # fmt: skip
@@ -259,10 +239,10 @@ def cmd_calendar_feed(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {https}")
         return 0
 
-    return _run(settings, work)
+    return run_with_database(settings, work)
 
 
-def register(commands) -> None:
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add = commands.add_parser("calendar-add", help="connecte l'agenda CalDAV d'un guichet")
     add.add_argument("--desk", type=int, required=True, metavar="N", help="numéro du guichet")
     add.add_argument("--url", required=True, help="adresse du serveur (nom seul accepté)")

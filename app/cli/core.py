@@ -1,44 +1,32 @@
-"""The `creneau` command: serve, migrate, demo, worker, send-reminders, outbox, create-admin."""
+"""`creneau serve | migrate | demo | worker | send-reminders | outbox | healthcheck`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
-from datetime import date
+import urllib.request
 
-from app.settings import ConfigurationError, Settings
+from app.cli.common import clock, migrate, run_with_database
+from app.db.session import Database
+from app.settings import Settings
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def _migrate(settings: Settings) -> None:
-    from app.db.migrate import upgrade
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
-
-
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    _migrate(settings)
+    migrate(settings)
     print("Base de données à jour.")
     return 0
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    from app.db.session import Database
     from app.demo import load_demo
 
-    async def run() -> bool:
-        db = Database(settings.database_url)
-        try:
-            return await load_demo(db, date.today())
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> bool:
+        return await load_demo(db, clock(settings)().date())
 
-    _migrate(settings)
-    created = asyncio.run(run())
+    created = run_with_database(settings, work)
     print("Commune de démonstration créée." if created else "Une commune existe déjà.")
     return 0
 
@@ -48,12 +36,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from app.asgi import create_app
 
-    _migrate(settings)
+    migrate(settings)
     host, port = args.host or settings.host, args.port or settings.port
     if host not in LOOPBACK and not settings.public_url:
         print(
             "Attention : CRENEAU_PUBLIC_URL n'est pas défini (l'adresse publique du service, "
             "par exemple https://rendez-vous.ma-commune.fr).",
+            file=sys.stderr,
+        )
+    if settings.frozen_now is not None:
+        print(
+            f"Attention : horloge arrêtée au {settings.frozen_now.isoformat()} "
+            "(CRENEAU_FROZEN_NOW, pour les tests seulement).",
             file=sys.stderr,
         )
     print(f"Créneau est prêt : ouvrez http://{host}:{port}/ dans votre navigateur.", flush=True)
@@ -64,85 +58,60 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     """The outbox worker as its own process, until SIGTERM or Ctrl-C."""
     import signal
-    from datetime import UTC, datetime
 
-    from app.db.session import Database
-    from app.outbox.setup import build_worker
+    from app.wiring import build_worker
 
-    async def run() -> None:
-        db = Database(settings.database_url)
+    async def work(db: Database) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        try:
-            await build_worker(db, settings, lambda: datetime.now(UTC)).run(stop)
-        finally:
-            await db.dispose()
+        await build_worker(db, settings, clock(settings)).run(stop)
 
-    _migrate(settings)
     print("File d'envoi : travailleur démarré (Ctrl-C pour arrêter).", flush=True)
-    asyncio.run(run())
+    run_with_database(settings, work)
     return 0
 
 
 def cmd_send_reminders(settings: Settings, _args: argparse.Namespace) -> int:
     """Enqueues the reminders due now (a worker delivers them)."""
-    from datetime import UTC, datetime
-
-    from app.db.session import Database
     from app.notifications.reminders import send_reminders
 
-    async def run() -> int:
-        db = Database(settings.database_url)
-        try:
-            return await send_reminders(db, settings, datetime.now(UTC))
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> int:
+        return await send_reminders(db, settings, clock(settings)())
 
-    _migrate(settings)
-    count = asyncio.run(run())
+    count = run_with_database(settings, work)
     print(f"Rappels mis en file d'envoi : {count}.")
     return 0
 
 
 def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     """Lists the messages that failed for good, or puts one back in the queue."""
-    from datetime import UTC, datetime
-
-    from app.db.session import Database
     from app.outbox import store
 
-    async def run() -> int:
-        db = Database(settings.database_url)
-        try:
-            if args.retry is not None:
-                if await store.retry_failed(db, args.retry, datetime.now(UTC)):
-                    print(f"Message {args.retry} remis en file d'envoi.")
-                    return 0
-                print(f"Aucun message en échec n'a le numéro {args.retry}.", file=sys.stderr)
-                return 1
-            failed = await store.failed_messages(db)
-            if not failed:
-                print("Aucun message en échec.")
-            for message in failed:
-                print(
-                    f"{message.id}\t{message.created_at:%Y-%m-%d %H:%M}\t{message.channel}\t"
-                    f"{message.kind}\trendez-vous {message.booking_id}\t"
-                    f"{message.attempts} tentative(s)\t{message.last_error}"
-                )
-            return 0
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> int:
+        if args.retry is not None:
+            if await store.retry_failed(db, args.retry, clock(settings)()):
+                print(f"Message {args.retry} remis en file d'envoi.")
+                return 0
+            print(f"Aucun message en échec n'a le numéro {args.retry}.", file=sys.stderr)
+            return 1
+        failed = await store.failed_messages(db)
+        if not failed:
+            print("Aucun message en échec.")
+        for message in failed:
+            print(
+                f"{message.id}\t{message.created_at:%Y-%m-%d %H:%M}\t{message.channel}\t"
+                f"{message.kind}\trendez-vous {message.booking_id}\t"
+                f"{message.attempts} tentative(s)\t{message.last_error}"
+            )
+        return 0
 
-    _migrate(settings)
-    return asyncio.run(run())
+    return run_with_database(settings, work)
 
 
 def cmd_healthcheck(settings: Settings, _args: argparse.Namespace) -> int:
     """Exit 0 when the local server answers /healthz (the container's HEALTHCHECK)."""
-    import urllib.request
-
     url = f"http://127.0.0.1:{settings.port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=4) as response:  # noqa: S310 - fixed local URL
@@ -151,11 +120,7 @@ def cmd_healthcheck(settings: Settings, _args: argparse.Namespace) -> int:
         return 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(prog="creneau", description="Créneau, prise de rendez-vous.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = commands.add_parser("serve", help="migre la base puis sert l'application")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -176,23 +141,3 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("healthcheck", help="vérifie que le serveur local répond").set_defaults(
         handler=cmd_healthcheck
     )
-    from app.calendar_sync.commands import register as register_calendar_commands
-
-    register_calendar_commands(commands)
-    from app.gdpr.commands import register as register_gdpr_commands
-
-    register_gdpr_commands(commands)
-    from app.staff.commands import register as register_staff_commands
-
-    register_staff_commands(commands)
-    args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except ConfigurationError as error:
-        print(f"Configuration : {error}", file=sys.stderr)
-        return 2
-    return args.handler(settings, args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

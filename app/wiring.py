@@ -1,4 +1,5 @@
-"""The worker of this installation: its channels and its periodic jobs."""
+"""The outbox worker of this installation: every channel and periodic job registered into
+the outbox, which knows none of them."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from datetime import timedelta
 
 from app.calendar_sync.channel import caldav_channel
 from app.calendar_sync.jobs import calendar_pass
+from app.clock import Clock
 from app.db.session import Database
 from app.gdpr.retention import purge_personal_data
+from app.notifications.delivery import email_channel, sms_channel
 from app.notifications.reminders import send_reminders
 from app.outbox import store
-from app.outbox.channels import default_channels
-from app.outbox.worker import Clock, PeriodicJob, Worker
+from app.outbox.channels import Deliver
+from app.outbox.worker import PeriodicJob, Worker
 from app.push.channel import push_channel
 from app.settings import Settings
 
@@ -21,6 +24,11 @@ PURGE_PASS = timedelta(hours=1)
 KEEP_SENT = timedelta(days=30)
 # Personal data past the commune's retention period are erased once a day.
 RETENTION_PASS = timedelta(days=1)
+
+
+def delivery_channels(settings: Settings) -> dict[str, Deliver]:
+    """The channels that need no database of their own: e-mail and SMS."""
+    return {"email": email_channel(settings), "sms": sms_channel(settings)}
 
 
 def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
@@ -39,9 +47,9 @@ def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
     return Worker(
         db,
         {
-            **default_channels(settings),
+            **delivery_channels(settings),
             "caldav": caldav_channel(db, settings, clock),
-            "push": push_channel(db, settings),
+            "push": push_channel(db, settings, clock),
         },
         clock,
         jobs=[

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
+from app.cli.common import clock, run_with_database
+from app.db.session import Database
 from app.settings import Settings
 
 
 def cmd_purge_personal_data(settings: Settings, _args: argparse.Namespace) -> int:
-    from app.calendar_sync.commands import _run
     from app.gdpr.retention import purge_personal_data
 
-    async def work(db) -> int:
-        count = await purge_personal_data(db, datetime.now(UTC))
+    async def work(db: Database) -> int:
+        count = await purge_personal_data(db, clock(settings)())
         print(f"Rendez-vous dont les données personnelles ont été effacées : {count}.")
         return 0
 
-    return _run(settings, work)
+    return run_with_database(settings, work)
 
 
-def register(commands) -> None:
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     commands.add_parser(
         "purge-personal-data",
         help="efface les données personnelles des rendez-vous passés depuis plus que la "
