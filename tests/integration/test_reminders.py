@@ -145,20 +145,15 @@ def test_the_reminder_also_goes_by_sms_where_the_commune_subscribed(citizen, set
     assert len(sms["text"]) <= 160
 
 
-def test_send_reminders_command(citizen, settings, smtp, clock, capsys, monkeypatch):
+def test_send_reminders_command(citizen, settings, smtp, clock, capsys):
     from argparse import Namespace
+    from dataclasses import replace
 
-    from app import cli
+    from app.cli.core import cmd_send_reminders
 
     book_tomorrow(citizen, settings, clock)
-
-    class FixedDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return EVE_AT_TEN
-
-    monkeypatch.setattr("datetime.datetime", FixedDatetime)
-    assert cli.cmd_send_reminders(settings, Namespace()) == 0
+    settings = replace(settings, frozen_now=EVE_AT_TEN)  # the command runs on the eve, at ten
+    assert cmd_send_reminders(settings, Namespace()) == 0
     assert "Rappels mis en file d'envoi : 1." in capsys.readouterr().out
-    assert cli.cmd_send_reminders(settings, Namespace()) == 0
+    assert cmd_send_reminders(settings, Namespace()) == 0
     assert "Rappels mis en file d'envoi : 0." in capsys.readouterr().out
