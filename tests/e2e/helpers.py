@@ -1,11 +1,22 @@
-"""What the browser tests share: a watched page, axe-core audits, screenshots."""
+"""What the browser tests share: browser contexts on the suite's clock, a watched page,
+axe-core audits, screenshots, and finding a free slot on a week's page."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import expect
+
+from tests.instant import FIXED_NOW
+
+PARIS = ZoneInfo("Europe/Paris")
+# The suite's day in Paris, the day the server thinks it is.
+TODAY = FIXED_NOW.astimezone(PARIS).date()
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_RUN = (
@@ -15,6 +26,24 @@ SCRIPT_TAG = re.compile(r"<script\b[^>]*>.*?</script>", re.IGNORECASE | re.DOTAL
 
 # Console lines that are expected: a 422 or a 404 is logged by Chromium (and by htmx).
 EXPECTED_CONSOLE = ("Failed to load resource", "Response Status Error Code")
+
+# CRENEAU_E2E_SCREENSHOTS=1: every screenshot is saved (each audited state and the photos
+# taken on the way), for people to look at the screens. Otherwise only failures are.
+SCREENSHOTS_ALL = os.environ.get("CRENEAU_E2E_SCREENSHOTS", "").strip().lower() in {
+    "1",
+    "true",
+    "yes",
+}
+
+
+def new_context(browser, base_url: str, **options: Any):
+    """A browser context of the French town hall's citizens (locale, Paris time zone) whose
+    clock starts at the suite's instant (tests/instant.py) and runs on from there: the
+    pages' scripts (Date.now(), timers) see the same day as the server."""
+    options = {"locale": "fr-FR", "timezone_id": "Europe/Paris", **options}
+    context = browser.new_context(base_url=base_url, **options)
+    context.clock.install(time=FIXED_NOW)
+    return context
 
 
 def describe_violations(violations: list[dict[str, Any]]) -> str:
@@ -66,7 +95,7 @@ class Axe:
     def _mirror_of(self, page):
         html = SCRIPT_TAG.sub("", page.content())
         if self._mirror is None:
-            self._mirror = self.browser.new_context(base_url=self.base_url, viewport=self.viewport)
+            self._mirror = new_context(self.browser, self.base_url, viewport=self.viewport)
         mirror = self._mirror.new_page()
         url = page.url
 
@@ -106,17 +135,25 @@ class PageWatch:
         if response.status >= 500:
             self.problems.append(f"{response.status} on {response.request.method} {response.url}")
 
-    def screenshot(self, name: str) -> Path:
+    def save_screenshot(self, name: str) -> Path:
+        """A full-page screenshot in test-artifacts/screenshots/, whatever the switch."""
         self.screenshots.mkdir(parents=True, exist_ok=True)
         path = self.screenshots / f"{name}.png"
         # caret="initial": hiding the caret injects a <style> that the page's CSP refuses.
         self.page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
+    def screenshot(self, name: str) -> Path | None:
+        """A photo for people to look at: saved with CRENEAU_E2E_SCREENSHOTS=1 only."""
+        return self.save_screenshot(name) if SCREENSHOTS_ALL else None
+
     def audit(self, name: str) -> None:
-        """A full-page screenshot, then zero WCAG 2.1 AA violation according to axe-core."""
+        """Zero WCAG 2.1 AA violation according to axe-core; the full page is photographed
+        when it fails (and always with CRENEAU_E2E_SCREENSHOTS=1)."""
         self.screenshot(name)
         violations = self.axe.run(self.page)
+        if violations and not SCREENSHOTS_ALL:
+            self.save_screenshot(name)
         assert not violations, (
             f"axe-core found {len(violations)} WCAG 2.1 AA violation(s) on {name} "
             f"({self.page.url}, JavaScript {'on' if self.js else 'off'}):\n"
@@ -126,3 +163,23 @@ class PageWatch:
     def assert_clean(self) -> None:
         problems, self.problems = self.problems, []
         assert not problems, "the browser reported:\n" + "\n".join(problems)
+
+
+def offered_slots(page, *, at_least: int = 1, follow=None, weeks: int = 8):
+    """The radios of the week a slot page shows (the citizen's step 5, an agent's booking or
+    move), once that week offers `at_least` of them: until then, the following weeks.
+
+    Which week has free places depends on the instant (late on a Saturday the week is over,
+    after 31 December come holidays) and on what other tests booked, so nothing is assumed:
+    what the page offers is free. `follow(link)` activates the "Semaine suivante" link
+    (default: a click; the keyboard tests pass their own)."""
+    slots = page.locator("input[name='creneau']")
+    week = page.locator("#semaine")
+    for _ in range(weeks):
+        if slots.count() >= at_least:
+            return slots
+        shown = week.inner_text()
+        link = page.get_by_role("link", name="Semaine suivante")
+        (follow or (lambda locator: locator.click()))(link)
+        expect(week).not_to_have_text(shown)
+    raise AssertionError(f"no week with {at_least} free slot(s) within {weeks} weeks")

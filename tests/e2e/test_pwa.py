@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
-from tests.e2e.helpers import Axe, PageWatch
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Pages, has_failed
+from tests.e2e.helpers import PageWatch, new_context
 from tests.e2e.test_booking_flow import Citizen
 from tests.e2e.test_changes import Mairie, book
+from tests.instant import FIXED_NOW
 from tests.server import free_port, running_server
 
 pytestmark = pytest.mark.e2e
@@ -63,21 +64,10 @@ def pwa_server(tmp_path: Path, browser) -> Iterator[RestartableServer]:
 
 
 @pytest.fixture
-def phone(browser, pwa_server: RestartableServer, axe_source: str) -> Iterator[PageWatch]:
-    context = browser.new_context(
-        base_url=pwa_server.url,
-        viewport=PHONE,
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
-        service_workers="allow",
-    )
-    context.set_default_timeout(15_000)
-    axe = Axe(browser, pwa_server.url, axe_source, PHONE, js=True)
-    watch = PageWatch(context.new_page(), js=True, axe=axe, screenshots=SCREENSHOTS)
-    yield watch
-    axe.close()
-    context.close()
-    assert not watch.problems, "the browser reported:\n" + "\n".join(watch.problems)
+def phone(request, browser, pwa_server: RestartableServer, axe_source: str) -> Iterator[PageWatch]:
+    pages = Pages(browser, pwa_server.url, axe_source, request.node.name)
+    yield pages(viewport=PHONE, timeout_ms=15_000, service_workers="allow")
+    pages.close(failed=has_failed(request))
 
 
 def remembered(page) -> list[dict]:
@@ -196,7 +186,7 @@ def test_offline_list_detail_and_cancel_replayed_once(
     wait_until(lambda: page.evaluate("creneauAppareil.queued()") == [], "the second replay")
     expect(card).to_contain_text("Annulé")
     assert mairie.booking(reference)["sequence"] == 1
-    time.sleep(2)  # the embedded worker would have written a second e-mail by now
+    mairie.wait_until_delivered(reference)  # a second cancellation would be sent by now
     subjects = [message["Subject"] for message in mairie.emails_about(reference)]
     assert len(subjects) == 2, subjects
 
@@ -221,7 +211,9 @@ def test_chromium_reports_no_installability_error(browser, pwa_server: Restartab
             args=CHROMIUM_ARGS,
             base_url=pwa_server.url,
             locale="fr-FR",
+            timezone_id="Europe/Paris",
         )
+        context.clock.install(time=FIXED_NOW)
         try:
             page = context.new_page()
             page.goto("/mes-rendez-vous")
@@ -257,7 +249,7 @@ def test_the_worker_shows_a_pushed_message_as_a_notification(
 ) -> None:
     """The push service's delivery is simulated through the DevTools protocol (headless
     Chromium has no push service); the payload is the one the "push" channel sends."""
-    context = browser.new_context(base_url=pwa_server.url, locale="fr-FR")
+    context = new_context(browser, pwa_server.url)
     try:
         context.grant_permissions(["notifications"], origin=pwa_server.url)
         page = context.new_page()
