@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,12 @@ from playwright.sync_api import Page, expect
 
 from app.staff.roles import Role
 from tests.e2e.conftest import DESKTOP, PHONE
-from tests.e2e.helpers import PageWatch
+from tests.e2e.helpers import TODAY, PageWatch, offered_slots
+from tests.e2e.staff import create_staff
 from tests.e2e.test_booking_flow import tab_to
 from tests.e2e.test_changes import Mairie
-from tests.integration.staff_helpers import create_staff, log_in_page, server_settings
+from tests.instant import FIXED_NOW
+from tests.integration.staff_helpers import log_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +34,9 @@ def mairie(server_data_dir: Path) -> Mairie:
 
 
 @pytest.fixture
-def agent(server_url: str, server_data_dir: Path):
+def agent(server_data_dir: Path):
     """An agent of the town hall (the demo's first site), in the server's database."""
-    # In a thread: Playwright's sync API keeps an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        settings = server_settings(server_data_dir)
-        return pool.submit(create_staff, settings, Role.AGENT, first_site=True).result()
+    return create_staff(server_data_dir, Role.AGENT, first_site=True)
 
 
 class Agent:
@@ -70,13 +68,13 @@ class Agent:
 
 
 def next_weekday(weekday: int) -> date:
-    today = datetime.now(UTC).date()
-    return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+    """The next such day after the suite's day (Monday = 0)."""
+    return TODAY + timedelta(days=(weekday - TODAY.weekday()) % 7 or 7)
 
 
 def begin_now(mairie: Mairie, reference: str) -> None:
-    """Time passes: the appointment starts ten minutes ago (the server's clock is real)."""
-    start = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(minutes=10)
+    """Time passes: the appointment started ten minutes before the server's (frozen) now."""
+    start = FIXED_NOW.astimezone(UTC).replace(tzinfo=None, microsecond=0) - timedelta(minutes=10)
     with sqlite3.connect(mairie.data_dir / "creneau.db") as connection:
         connection.execute(
             'UPDATE booking SET start = ?, "end" = ? WHERE reference = ?',
@@ -97,7 +95,7 @@ def test_an_agents_phone_booking_search_move_and_attendance_with_the_keyboard(
     log_in_page(page, agent)
 
     # The planning: a working day, a week, and a Sunday past every booking window (nothing
-    # booked: other browser tests of this server book on the coming Sundays).
+    # can be booked there).
     monday = next_weekday(0)
     page.goto(f"/admin/planning?jour={monday.isoformat()}")
     expect(page.locator("h1")).to_have_text("Planning — Hôtel de ville")
@@ -185,10 +183,9 @@ def test_an_agents_phone_booking_search_move_and_attendance_with_the_keyboard(
     me.enter_on(page.get_by_role("link", name="Déplacer le rendez-vous"))
     expect(page.locator("h1")).to_have_text(f"Déplacer le rendez-vous {reference}")
     me.audit("deplacer")
-    if page.locator("input[name='creneau']").count() < 2:
-        # Late in the week (a Saturday morning), the booked week may have no other slot.
-        me.enter_on(page.get_by_role("link", name="Semaine suivante"))
-    tab_to(page, page.locator("input[name='creneau']").first, limit=60)
+    # Two free slots are needed (the booked week may have no other, late on a Saturday).
+    slots = offered_slots(page, at_least=2, follow=me.enter_on)
+    tab_to(page, slots.first, limit=60)
     page.keyboard.press("ArrowRight")
     expect(page.locator("input[name='creneau']:checked")).to_have_count(1)
     me.enter_on(page.get_by_role("button", name="Déplacer à ce créneau"), status=303)
@@ -254,7 +251,7 @@ def test_an_agent_without_javascript_books_finds_and_cancels(open_page, agent, m
     expect(page.locator(".bandeau--succes")).to_contain_text("Sa place est de nouveau libre.")
     assert mairie.booking(reference)["status"] == "cancelled"
     me.audit("annule")
-    page.goto(f"/admin/planning?jour={date.today().isoformat()}")
+    page.goto(f"/admin/planning?jour={TODAY.isoformat()}")
     me.audit("planning")
     watch.assert_clean()
 

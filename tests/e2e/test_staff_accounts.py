@@ -12,17 +12,13 @@ from playwright.sync_api import Page, expect
 
 from app.staff.roles import Role
 from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.staff import create_staff
 from tests.e2e.test_booking_flow import tab_to
-from tests.integration.staff_helpers import create_staff, log_in_page, server_settings
+from tests.integration.staff_helpers import log_in_page
 
 pytestmark = pytest.mark.e2e
 
 WRONG = "Adresse e-mail ou mot de passe incorrect."
-
-
-@pytest.fixture
-def staff_settings(server_url, server_data_dir):
-    return server_settings(server_data_dir)
 
 
 def type_into(page: Page, selector: str, text: str) -> None:
@@ -31,8 +27,8 @@ def type_into(page: Page, selector: str, text: str) -> None:
     page.keyboard.type(text)
 
 
-def test_an_administrator_with_the_keyboard_only(open_page, staff_settings) -> None:
-    admin = create_staff(staff_settings, Role.ADMIN, name="Anne Clavier")
+def test_an_administrator_with_the_keyboard_only(open_page, server_data_dir) -> None:
+    admin = create_staff(server_data_dir, Role.ADMIN, name="Anne Clavier")
     watch = open_page(js=True, viewport=DESKTOP)
     page = watch.page
     page.goto("/admin/comptes")
@@ -109,8 +105,8 @@ def test_an_administrator_with_the_keyboard_only(open_page, staff_settings) -> N
     watch.assert_clean()
 
 
-def test_pages_on_a_phone_and_refusals(open_page, staff_settings) -> None:
-    viewer = create_staff(staff_settings, Role.VIEWER, name="Victor Lecture")
+def test_pages_on_a_phone_and_refusals(open_page, server_data_dir) -> None:
+    viewer = create_staff(server_data_dir, Role.VIEWER, name="Victor Lecture")
     watch = open_page(js=True, viewport=PHONE)
     page = watch.page
     log_in_page(page, viewer)
@@ -124,7 +120,7 @@ def test_pages_on_a_phone_and_refusals(open_page, staff_settings) -> None:
     page.goto("/admin/compte")
     watch.audit("staff-telephone-03-mon-compte")
 
-    admin = create_staff(staff_settings, Role.ADMIN)
+    admin = create_staff(server_data_dir, Role.ADMIN)
     other = open_page(js=True, viewport=PHONE)
     log_in_page(other.page, admin, next_path="/admin/comptes")
     expect(other.page.get_by_role("heading", level=1)).to_have_text("Comptes du personnel")
@@ -144,8 +140,8 @@ def test_pages_on_a_phone_and_refusals(open_page, staff_settings) -> None:
     anonymous.audit("staff-telephone-08-lien-non-valable")
 
 
-def test_login_without_javascript(open_page, staff_settings) -> None:
-    agent = create_staff(staff_settings, Role.AGENT, name="Alain Sansjs", first_site=True)
+def test_login_without_javascript(open_page, server_data_dir) -> None:
+    agent = create_staff(server_data_dir, Role.AGENT, name="Alain Sansjs", first_site=True)
     watch = open_page(js=False, viewport=PHONE)
     page = watch.page
     page.goto("/admin/connexion")
