@@ -6,7 +6,6 @@ audited with axe-core (WCAG 2.1 AA, zero violation); one run has JavaScript disa
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,7 +13,8 @@ from playwright.sync_api import Page, expect
 from app.staff.roles import Role
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.helpers import PageWatch
-from tests.integration.staff_helpers import create_staff, log_in_page, server_settings
+from tests.e2e.staff import create_staff
+from tests.integration.staff_helpers import log_in_page
 from tests.unit.test_configuration_texts import _png
 
 pytestmark = pytest.mark.e2e
@@ -25,10 +25,8 @@ DESK = "Bureau de l'état civil"
 GREEN = "#1e6b34"
 
 
-def admin_page(open_page, server_data_dir, *, js: bool, viewport: dict[str, int]) -> PageWatch:
-    # In a thread of its own: Playwright's event loop runs in this one.
-    with ThreadPoolExecutor(1) as pool:
-        member = pool.submit(create_staff, server_settings(server_data_dir), Role.ADMIN).result()
+def admin_page(open_page, data_dir, *, js: bool, viewport: dict[str, int]) -> PageWatch:
+    member = create_staff(data_dir, Role.ADMIN)
     watch = open_page(js=js, viewport=viewport)
     log_in_page(watch.page, member)
     return watch
@@ -71,9 +69,11 @@ def fill_type(page: Page) -> None:
 
 
 def test_an_administrator_creates_a_type_with_hours_and_a_citizen_books_it(
-    open_page, server_data_dir
+    open_own_page, own_server
 ) -> None:
-    watch = admin_page(open_page, server_data_dir, js=True, viewport=DESKTOP)
+    """On a server of its own: the commune it configures is nobody else's."""
+    open_page = open_own_page
+    watch = admin_page(open_page, own_server.data_dir, js=True, viewport=DESKTOP)
     page = watch.page
 
     page.get_by_role("navigation").get_by_role("link", name="Configuration").click()
@@ -169,7 +169,7 @@ def test_an_administrator_creates_a_type_with_hours_and_a_citizen_books_it(
     )
     watch.audit("config-bureau-12-type-desactive")
 
-    # Back to the demo's colour for the other browser tests of this server.
+    # The logo removed, the demo's colour back.
     page.goto("/admin/configuration/commune")
     box(page, "Couleur principale").fill("#000091")
     page.get_by_role("checkbox", name="Retirer le logo").check()
