@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import argon2.profiles
 import pytest
 from litestar.testing import TestClient
 
 from app.asgi import create_app
 from app.settings import Settings
+from app.staff import passwords
 from tests.databases import PostgresDatabases, copy_sqlite, migrated_sqlite_file
 from tests.instant import FIXED_NOW, TEST_NOW
 
@@ -47,6 +49,15 @@ def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2's cheapest parameters in the test processes (a production hash takes a third
+    of a second); tests/unit/test_password_hashing.py checks the production ones."""
+    passwords.use_parameters(argon2.profiles.CHEAPEST)
+    yield
+    passwords.use_parameters(passwords.PRODUCTION_PARAMETERS)
 
 
 @pytest.fixture(scope="session")
