@@ -45,7 +45,7 @@ def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
         return
     kept, left = [], []
     for item in items:
-        (kept if "database_url" in getattr(item, "fixturenames", ()) else left).append(item)
+        (kept if "migrated_database" in getattr(item, "fixturenames", ()) else left).append(item)
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept
