@@ -50,15 +50,15 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     return engine
 
 
-class Database:
-    @property
-    def safe_concurrency(self) -> int:
-        """How many requests may use the database at once without waiting in a pool
-        (a few connections stay free for the outbox worker)."""
-        if self.is_sqlite:
-            return SQLITE_POOL_CAPACITY - 5
-        return POSTGRES_POOL_SIZE + POSTGRES_POOL_OVERFLOW - 5
+def safe_concurrency(url: str) -> int:
+    """How many requests may use this database at once without waiting in a pool (a few
+    connections stay free for the outbox worker)."""
+    if url.startswith("sqlite"):
+        return SQLITE_POOL_CAPACITY - 5
+    return POSTGRES_POOL_SIZE + POSTGRES_POOL_OVERFLOW - 5
 
+
+class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
