@@ -1,4 +1,5 @@
-"""Edge cases of the calendar bridge: an event that vanishes right after it was written."""
+"""Edge cases of the calendar bridge: a connection deleted while its calendars are read,
+an event that vanishes right after it was written."""
 
 from __future__ import annotations
 
@@ -7,8 +8,58 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from sqlalchemy import select
 
-from app.calendar_sync.client import Account, CalendarUnreachable, put_object
+from app.calendar_sync import importer
+from app.calendar_sync.client import Account, CalendarUnreachable, Changes, put_object
+from app.calendar_sync.importer import sync_connection
+from app.db.models import CalendarConnection
+from tests.calendar.conftest import connect_desk, run
+from tests.conftest import FIXED_NOW
+
+
+async def _connections(db) -> dict[int, CalendarConnection]:
+    async with db.read() as session:
+        rows = (await session.execute(select(CalendarConnection))).scalars()
+        return {row.desk_id: row for row in rows}
+
+
+async def _delete_connections(db) -> None:
+    async with db.write() as session:
+        for connection in (await session.execute(select(CalendarConnection))).scalars():
+            await session.delete(connection)
+
+
+def test_a_connection_deleted_during_its_sync_is_left_alone(
+    calendar_settings, caldav_server, monkeypatch
+):
+    settings = calendar_settings
+    connection_id = connect_desk(settings, caldav_server, read=[caldav_server.new_calendar()])
+
+    def deleted_meanwhile(*_args: object) -> Changes:
+        run(_delete_connections, settings)  # the desk was deleted while the server answered
+        return Changes(upserts=[], deleted=[], sync_token=None, complete=True)
+
+    monkeypatch.setattr(importer, "fetch_changes", deleted_meanwhile)
+    report = run(sync_connection, settings, settings, connection_id, FIXED_NOW)
+    assert report.changed == 0 and report.deleted == 0
+    assert run(_connections, settings) == {}
+
+
+def test_a_connection_deleted_during_a_failed_sync_is_left_alone(
+    calendar_settings, caldav_server, monkeypatch
+):
+    settings = calendar_settings
+    connection_id = connect_desk(settings, caldav_server, read=[caldav_server.new_calendar()])
+
+    def deleted_meanwhile(*_args: object) -> Changes:
+        run(_delete_connections, settings)
+        raise CalendarUnreachable("connection refused", "connection")
+
+    monkeypatch.setattr(importer, "fetch_changes", deleted_meanwhile)
+    report = run(sync_connection, settings, settings, connection_id, FIXED_NOW)
+    assert not report.ok and "ne répond pas" in report.message
+    assert run(_connections, settings) == {}
 
 
 @pytest.fixture
