@@ -1,27 +1,61 @@
-"""Edge cases of the calendar bridge: a connection deleted while its calendars are read,
-an event that vanishes right after it was written."""
+"""Edge cases of the calendar bridge: a server that refuses while an event leaves it, a
+connection deleted while its calendars are read, an event that vanishes right after it was
+written."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from sqlalchemy import select
 
 from app.calendar_sync import importer
-from app.calendar_sync.client import Account, CalendarUnreachable, Changes, put_object
+from app.calendar_sync.client import (
+    Account,
+    CalendarRefused,
+    CalendarUnreachable,
+    Changes,
+    put_object,
+)
 from app.calendar_sync.importer import sync_connection
+from app.calendar_sync.publisher import publish_booking
 from app.db.models import CalendarConnection
-from tests.calendar.conftest import connect_desk, run
+from tests.calendar.bookings import change_booking, make_booking
+from tests.calendar.conftest import connect_desk, desk_named, run
 from tests.conftest import FIXED_NOW
+
+DAY = date(2026, 12, 1)
+OTHER_DESK = "Bureau de l'état civil"
 
 
 async def _connections(db) -> dict[int, CalendarConnection]:
     async with db.read() as session:
         rows = (await session.execute(select(CalendarConnection))).scalars()
         return {row.desk_id: row for row in rows}
+
+
+def test_a_refused_removal_flags_the_connection_that_refused(calendar_settings, caldav_server):
+    settings = calendar_settings
+    first, second = caldav_server.new_calendar(), caldav_server.new_calendar()
+    connect_desk(settings, caldav_server, read=[], publish=first)
+    booking_id = make_booking(settings, DAY, 10)
+    assert run(publish_booking, settings, settings, booking_id, FIXED_NOW).action == "created"
+    # The booking moves to a desk with its own calendar; the first desk's password changed.
+    connect_desk(settings, caldav_server, read=[], publish=second, desk=OTHER_DESK)
+    connect_desk(settings, caldav_server, read=[], publish=first, password="faux")
+    other_desk = run(desk_named, settings, OTHER_DESK)
+    change_booking(settings, booking_id, desk_id=other_desk.id)
+
+    with pytest.raises(CalendarRefused):
+        run(publish_booking, settings, settings, booking_id, FIXED_NOW)
+    connections = run(_connections, settings)
+    first_desk = run(desk_named, settings, "Accueil CCAS")
+    assert connections[first_desk.id].status == "failing"
+    assert connections[other_desk.id].status == "ok"
+    assert connections[other_desk.id].last_error == ""
 
 
 async def _delete_connections(db) -> None:
