@@ -19,7 +19,7 @@ from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
 from app.clock import Clock, clock_for
 from app.db.session import Database, safe_concurrency
-from app.demo import load_demo
+from app.demo import load_demo, local_today
 from app.push.vapid import load_or_create_keys
 from app.settings import PROJECT_ROOT, Settings
 from app.web import log_privacy
@@ -91,7 +91,7 @@ async def start_services(app: Litestar) -> None:
     app.state.drafts = DraftStore(db, timedelta(minutes=settings.draft_lifetime_minutes))
     await app.state.drafts.purge_expired(now())
     if settings.load_demo:
-        await load_demo(db, now().date())
+        await load_demo(db, local_today(now()))
     async with db.read() as session:
         app.state.commune = await current_commune(session)
     app.state.vapid = await load_or_create_keys(db, settings.vapid_private_key, now())
