@@ -8,7 +8,9 @@ CHROMIUM ?= /usr/bin/chromium
 POSTGRES_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 # Test processes (pytest-xdist): one per core by default.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --durations=15
+# More pytest options, e.g. PYTEST_ARGS=--random-order.
+PYTEST_ARGS ?=
+PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 .PHONY: run install install-dev browser test test-postgres lint format clean
 

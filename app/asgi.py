@@ -8,6 +8,7 @@ from datetime import timedelta
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -17,8 +18,8 @@ from litestar.template.config import TemplateConfig
 from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
 from app.clock import Clock, clock_for
-from app.db.session import Database
-from app.demo import load_demo
+from app.db.session import Database, safe_concurrency
+from app.demo import load_demo, local_today
 from app.push.vapid import load_or_create_keys
 from app.settings import PROJECT_ROOT, Settings
 from app.web import log_privacy
@@ -78,39 +79,44 @@ def template_environment() -> Environment:
     return environment
 
 
+async def start_services(app: Litestar) -> None:
+    """Opens the database named by `app.state.settings` and starts what runs beside the
+    requests. Everything a run needs lives on `app.state`, so a stopped application can be
+    started again with other settings (the tests do, to build it once per process)."""
+    log_privacy.install()  # after the server has configured its loggers
+    settings: Settings = app.state.settings
+    now: Clock = app.state.clock
+    db = Database(settings.database_url)
+    app.state.db = db
+    app.state.drafts = DraftStore(db, timedelta(minutes=settings.draft_lifetime_minutes))
+    await app.state.drafts.purge_expired(now())
+    if settings.load_demo:
+        await load_demo(db, local_today(now()))
+    async with db.read() as session:
+        app.state.commune = await current_commune(session)
+    app.state.vapid = await load_or_create_keys(db, settings.vapid_private_key, now())
+    app.state.worker_task = None
+    if settings.embedded_worker:
+        # The outbox worker of the embedded default; `creneau worker` can run beside it.
+        app.state.worker_stop = asyncio.Event()
+        worker = build_worker(db, settings, now)
+        app.state.worker_task = asyncio.create_task(worker.run(app.state.worker_stop))
+
+
+async def stop_services(app: Litestar) -> None:
+    if app.state.get("worker_task") is not None:
+        app.state.worker_stop.set()
+        await app.state.worker_task
+        app.state.worker_task = None
+    await app.state.db.dispose()
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     """The application; its clock is the machine's unless given (tests) or frozen by the
     settings."""
     settings = settings or Settings.from_env()
-    now: Clock = clock or clock_for(settings.frozen_now)
-    db = Database(settings.database_url)
-
-    async def on_startup(app: Litestar) -> None:
-        log_privacy.install()  # after the server has configured its loggers
-        app.state.settings = settings
-        app.state.db = db
-        app.state.clock = now
-        app.state.drafts = DraftStore(db, timedelta(minutes=settings.draft_lifetime_minutes))
-        await app.state.drafts.purge_expired(now())
-        if settings.load_demo:
-            await load_demo(db, now().date())
-        async with db.read() as session:
-            app.state.commune = await current_commune(session)
-        app.state.vapid = await load_or_create_keys(db, settings.vapid_private_key, now())
-        if settings.embedded_worker:
-            # The outbox worker of the embedded default; `creneau worker` can run beside it.
-            stop = asyncio.Event()
-            worker = build_worker(db, settings, now)
-            app.state.worker_stop = stop
-            app.state.worker_task = asyncio.create_task(worker.run(stop))
-
-    async def on_shutdown(app: Litestar) -> None:
-        task = getattr(app.state, "worker_task", None)
-        if task is not None:
-            app.state.worker_stop.set()
-            await task
-        await db.dispose()
-
+    state = State({"settings": settings, "clock": clock or clock_for(settings.frozen_now)})
+    in_flight = settings.max_requests_in_flight or safe_concurrency(settings.database_url)
     return Litestar(
         route_handlers=[
             home,
@@ -148,10 +154,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         before_request=refuse_impossible_ids,
-        on_startup=[on_startup],
-        on_shutdown=[on_shutdown],
+        on_startup=[start_services],
+        on_shutdown=[stop_services],
+        state=state,
         middleware=[
-            admission_control(settings.max_requests_in_flight or db.safe_concurrency),
+            admission_control(in_flight),
             security_headers_middleware,
         ],
         csrf_config=CSRFConfig(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import nh3
 from sqlalchemy import func, select
@@ -30,6 +31,14 @@ GDPR = (
     "effacées.</p><p>Vous pouvez y accéder, les faire rectifier ou effacer en écrivant à "
     '<a href="mailto:dpo@val-de-lys.example.fr">dpo@val-de-lys.example.fr</a>.</p>'
 )
+
+
+DEMO_ZONE = ZoneInfo("Europe/Paris")
+
+
+def local_today(now: datetime) -> date:
+    """The demo commune's date at `now` (its sites are in Paris; `now` is in UTC)."""
+    return now.astimezone(DEMO_ZONE).date()
 
 
 def august_closure_year(today: date) -> int:

@@ -3,7 +3,7 @@ the outbox, which knows none of them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.calendar_sync.channel import caldav_channel
 from app.calendar_sync.jobs import calendar_pass
@@ -32,16 +32,16 @@ def delivery_channels(settings: Settings) -> dict[str, Deliver]:
 
 
 def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
-    async def reminders(now):
+    async def reminders(now: datetime) -> object:
         return await send_reminders(db, settings, now)
 
-    async def purge(now):
+    async def purge(now: datetime) -> object:
         return await store.purge_sent(db, now - KEEP_SENT)
 
-    async def personal_data(now):
+    async def personal_data(now: datetime) -> object:
         return await purge_personal_data(db, now)
 
-    async def calendars(now):
+    async def calendars(now: datetime) -> object:
         return await calendar_pass(db, settings, now)
 
     return Worker(

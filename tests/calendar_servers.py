@@ -51,6 +51,8 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path, seconds: float = 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    # The machine's clock, on purpose: the TLS client checks the certificate's validity
+    # against the real time, not against the suite's instant (tests/instant.py).
     now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder()

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import argon2.profiles
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from app.asgi import create_app
+from app.db.session import safe_concurrency
 from app.settings import Settings
+from app.staff import passwords
 from tests.databases import PostgresDatabases, copy_sqlite, migrated_sqlite_file
 from tests.instant import FIXED_NOW, TEST_NOW
 
@@ -43,10 +47,19 @@ def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
         return
     kept, left = [], []
     for item in items:
-        (kept if "database_url" in getattr(item, "fixturenames", ()) else left).append(item)
+        (kept if "migrated_database" in getattr(item, "fixturenames", ()) else left).append(item)
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2's cheapest parameters in the test processes (a production hash takes a third
+    of a second); tests/unit/test_password_hashing.py checks the production ones."""
+    passwords.use_parameters(argon2.profiles.CHEAPEST)
+    yield
+    passwords.use_parameters(passwords.PRODUCTION_PARAMETERS)
 
 
 @pytest.fixture(scope="session")
@@ -97,9 +110,32 @@ def clock() -> Clock:
     return Clock(FIXED_NOW)
 
 
+_APPLICATIONS: dict[tuple[object, ...], Litestar] = {}
+
+
+def application(settings: Settings, clock: Clock) -> Litestar:
+    """The application for these settings and this clock. Building one costs a fifth of a
+    second (Litestar prepares every route), so each test process builds one per shape of
+    settings and gives each test its own settings and clock before it starts: exactly what
+    restarting the service with other settings does (app.asgi.start_services)."""
+    key = (
+        settings.debug,
+        settings.secure_cookies,
+        settings.secret_key,
+        settings.max_requests_in_flight,
+        safe_concurrency(settings.database_url),
+    )
+    app = _APPLICATIONS.get(key)
+    if app is None:
+        app = _APPLICATIONS[key] = create_app(settings, clock=clock)
+    app.state.settings = settings
+    app.state.clock = clock
+    return app
+
+
 @pytest.fixture
-def app(settings: Settings, clock: Clock):
-    return create_app(settings, clock=clock)
+def app(settings: Settings, clock: Clock) -> Litestar:
+    return application(settings, clock)
 
 
 CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')

@@ -125,6 +125,12 @@ class PostgresDatabases:
         _run_sql(self.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return name, _with_database(self.admin_url, name)
 
+    def empty(self) -> tuple[str, str]:
+        """A new empty database: (its name, its URL)."""
+        name = f"{DATABASE_PREFIX}{self.pid}_{next(self._numbers)}"
+        _run_sql(self.admin_url, f'CREATE DATABASE "{name}"')
+        return name, _with_database(self.admin_url, name)
+
     def drop(self, name: str) -> None:
         _run_sql(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

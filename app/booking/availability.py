@@ -9,6 +9,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 
@@ -105,9 +106,13 @@ def _exclusive(rules: TypeRules) -> bool:
     return rules.capacity == 1 or rules.duration_per_person
 
 
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+# An interval bound: an instant (seconds) or a naive wall-clock time.
+_Bound = TypeVar("_Bound", int, datetime)
+
+
+def _merge(spans: Iterable[tuple[_Bound, _Bound]]) -> list[tuple[_Bound, _Bound]]:
     """Sort and merge overlapping or adjacent intervals; empty ones are dropped."""
-    out: list[tuple[int, int]] = []
+    out: list[tuple[_Bound, _Bound]] = []
     for s, e in sorted(spans):
         if e <= s:
             continue
@@ -317,17 +322,19 @@ def _day_slots(plan: _Plan, day: date) -> dict[int, tuple[int, list[int]]]:
             else:
                 merged[s] = (places, [desk.desk_id])
     if plan.staff_load is not None:
-        _keep_staff_places(plan, merged)
+        _keep_staff_places(plan, plan.staff_load, merged)
     return dict(sorted(merged.items()))
 
 
-def _keep_staff_places(plan: _Plan, merged: dict[int, tuple[int, list[int]]]) -> None:
+def _keep_staff_places(
+    plan: _Plan, staff_load: _Load, merged: dict[int, tuple[int, list[int]]]
+) -> None:
     """Citizens see a slot as full when only the places still kept for staff remain; the
     staff's own bookings of the type use those places first."""
     q = plan.query
     needed = 1 if _exclusive(q.rules) else q.people
     for s, (places, ids) in list(merged.items()):
-        kept = max(0, q.rules.staff_reserved - plan.staff_load.peak(s, s + plan.duration))
+        kept = max(0, q.rules.staff_reserved - staff_load.peak(s, s + plan.duration))
         if places - kept < needed:
             del merged[s]
         else:

@@ -135,6 +135,8 @@ async def move(
             return DraftUnusable()
         claim = LinkClaim(int(modifies["booking_id"]), int(modifies["sequence"]), "modify")
         booking = await _locked_booking(session, claim.booking_id)
+        if booking is None:
+            return ChangeRefused(LinkState.UNKNOWN)
         current = link_state(claim, booking, now)
         if current is not LinkState.USABLE:
             return ChangeRefused(current)
@@ -191,6 +193,8 @@ async def cancel(
     cancelled already and says so (`replay`), without a second email."""
     async with db.write() as session:
         booking = await _locked_booking(session, claim.booking_id)
+        if booking is None:
+            return ChangeRefused(LinkState.UNKNOWN)
         current = link_state(claim, booking, now)
         if current is LinkState.CANCELLED and booking.sequence == claim.sequence + 1:
             return Cancelled(booking.id, replay=True)
@@ -255,9 +259,7 @@ async def locked_for_staff(
     return booking if visible(booking, site_ids) else None
 
 
-def _refusal(booking: Booking | None, sequence: int, now: datetime) -> StaffRefused | None:
-    if booking is None:
-        return StaffRefused(StaffRefusal.NOT_FOUND)
+def _refusal(booking: Booking, sequence: int, now: datetime) -> StaffRefused | None:
     if booking.status == "cancelled":
         return StaffRefused(StaffRefusal.CANCELLED)
     if booking.start <= now:
@@ -282,6 +284,8 @@ async def staff_move(
     staff (the places kept for staff count as free). Type, people and contact stay."""
     async with db.write() as session:
         booking = await locked_for_staff(session, booking_id, site_ids)
+        if booking is None:
+            return StaffRefused(StaffRefusal.NOT_FOUND)
         refused = _refusal(booking, sequence, now)
         if refused is not None:
             return refused
@@ -338,6 +342,8 @@ async def staff_cancel(
     cool-down is against citizens trading slots, not for the town hall's decisions."""
     async with db.write() as session:
         booking = await locked_for_staff(session, booking_id, site_ids)
+        if booking is None:
+            return StaffRefused(StaffRefusal.NOT_FOUND)
         refused = _refusal(booking, sequence, now)
         if refused is not None:
             return refused

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Delete, delete, select, update
 
 from app.db.models import Draft, SlotHold
-from app.db.session import Database
+from app.db.session import Database, changed_rows
 
 
 def _expired(now: datetime) -> Delete:
@@ -86,5 +86,4 @@ class DraftStore:
     async def purge_expired(self, now: datetime) -> int:
         async with self.db.write() as session:
             await session.execute(_expired_holds(now))
-            result = await session.execute(_expired(now))
-            return result.rowcount or 0
+            return await changed_rows(session, _expired(now))

@@ -40,7 +40,9 @@ CANCELLED = "cancelled"
 
 @lru_cache(maxsize=64)
 def public_holidays(subdivision: str, first_year: int, last_year: int) -> frozenset[date]:
-    calendar = holidays.France(years=range(first_year, last_year + 1), subdiv=subdivision or None)
+    calendar = holidays.country_holidays(
+        "FR", subdiv=subdivision or None, years=range(first_year, last_year + 1)
+    )
     return frozenset(calendar.keys())
 
 

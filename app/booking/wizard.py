@@ -6,6 +6,7 @@ module only decides, it stores nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ def step(number: int) -> Step:
 
 def is_completed(number: int, state: dict[str, Any]) -> bool:
     """Whether the answer of step `number` is present in the state."""
-    checks = {
+    checks: dict[int, Callable[[dict[str, Any]], bool]] = {
         1: lambda s: bool(s.get("type_id")),
         2: lambda s: bool(s.get("info_seen")),
         3: lambda s: bool(s.get("people")),

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 import x_wr_timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
 # Written on every event we publish; never imported back as busy time.
 MARKER_PROPERTY = "X-CRENEAU-BOOKING"
@@ -51,7 +51,8 @@ def parse(data: str | bytes) -> Calendar:
     except ValueError as error:
         raise UnreadableObject(str(error)) from error
     # Google writes X-WR-TIMEZONE on the calendar and UTC times on the events.
-    return x_wr_timezone.to_standard(calendar)
+    standard: Calendar = x_wr_timezone.to_standard(calendar)
+    return standard
 
 
 def _instant(value: date | datetime, tz: ZoneInfo) -> datetime:
@@ -62,7 +63,7 @@ def _instant(value: date | datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(value, time.min, tzinfo=tz).astimezone(UTC)
 
 
-def _addresses(value: object) -> list[object]:
+def _addresses(value: vCalAddress | list[vCalAddress] | None) -> list[vCalAddress]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -108,9 +109,11 @@ def _label(event: Event) -> str:
 
 def _end_of(event: Event, start: date | datetime) -> date | datetime:
     if "dtend" in event:
-        return event.decoded("dtend")
+        end: date | datetime = event.decoded("dtend")
+        return end
     if "duration" in event:
-        return start + event.decoded("duration")
+        duration: timedelta = event.decoded("duration")
+        return start + duration
     # RFC 5545 §3.6.1: a DATE start without end lasts one day, a DATE-TIME start no time.
     return start + timedelta(days=1) if not isinstance(start, datetime) else start
 

@@ -10,11 +10,14 @@ conditional write).
 from __future__ import annotations
 
 import re
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 import niquests
-from caldav import DAVClient
+from caldav.calendarobjectresource import CalendarObjectResource
+from caldav.collection import Calendar, SynchronizableCalendarObjectCollection
+from caldav.davclient import DAVClient
 from caldav.elements import dav
 from caldav.lib import error
 
@@ -140,7 +143,9 @@ def connect(account: Account) -> DAVClient:
         url=account.url,
         username=account.username,
         password=account.password,
-        timeout=account.timeout,
+        # caldav annotates `timeout` as int, but hands it to niquests, which takes seconds
+        # as a float.
+        timeout=account.timeout,  # type: ignore[arg-type]
         ssl_verify_cert=account.verify,
         enable_rfc6764=False,
     )
@@ -206,17 +211,20 @@ def is_calendar(account: Account, url: str) -> bool:
         raise _translate(problem) from problem
 
 
-def _multiget(calendar, hrefs: list[str]) -> list[RemoteObject]:
+def _multiget(calendar: Calendar, hrefs: list[str]) -> list[RemoteObject]:
+    base = calendar.url
+    assert base is not None, "a calendar is always made from its URL here"
     found = []
     for offset in range(0, len(hrefs), MULTIGET_BATCH):
-        urls = [calendar.url.join(href) for href in hrefs[offset : offset + MULTIGET_BATCH]]
+        urls = [base.join(href) for href in hrefs[offset : offset + MULTIGET_BATCH]]
         for url, data, tags in calendar._multiget(urls):
             found.append(RemoteObject(href_of(url), tags.get(dav.GetEtag.tag, ""), data))
     return found
 
 
-def _etag(obj) -> str:
-    return (getattr(obj, "props", None) or {}).get(dav.GetEtag.tag, "")
+def _etag(obj: CalendarObjectResource) -> str:
+    etag: str = (getattr(obj, "props", None) or {}).get(dav.GetEtag.tag, "")
+    return etag
 
 
 def fetch_changes(
@@ -232,9 +240,7 @@ def fetch_changes(
             calendar = client.calendar(url=calendar_url)
             if sync_token:
                 try:
-                    result = calendar.objects_by_sync_token(
-                        sync_token=sync_token, load_objects=False, disable_fallback=True
-                    )
+                    result = _objects(calendar, sync_token, disable_fallback=True)
                 except error.DAVError as problem:
                     # 403 valid-sync-token (RFC 6578 §3.2) or an unsupported report: list
                     # the whole calendar instead; a real permission problem stays one.
@@ -260,15 +266,28 @@ def fetch_changes(
         raise _translate(problem) from problem
 
 
+def _objects(
+    calendar: Calendar, sync_token: str | None, *, disable_fallback: bool = False
+) -> SynchronizableCalendarObjectCollection:
+    """The calendar's hrefs and ETags (objects not loaded) changed since `sync_token`, or
+    all of them without one."""
+    result = calendar.objects_by_sync_token(
+        sync_token=sync_token, load_objects=False, disable_fallback=disable_fallback
+    )
+    # caldav's methods are typed for its asynchronous client too; ours is synchronous.
+    assert not isinstance(result, Coroutine), "the synchronous DAVClient returns no coroutine"
+    return result
+
+
 def _real_token(token: object) -> str | None:
     text = str(token) if token else ""
     return None if not text or text.startswith("fake-") else text
 
 
-def _full_listing(calendar, known: dict[str, str]) -> Changes:
+def _full_listing(calendar: Calendar, known: dict[str, str]) -> Changes:
     # With no token, the library asks for the whole collection by sync-collection, or
     # lists it (calendar-query) when the server cannot.
-    result = calendar.objects_by_sync_token(sync_token=None, load_objects=False)
+    result = _objects(calendar, None)
     listed: dict[str, str] = {}
     loaded: dict[str, RemoteObject] = {}
     removed = {href_of(url) for url in result.deleted_urls}
@@ -324,12 +343,20 @@ def put_object(
             if response.status not in (200, 201, 204):
                 raise _status_error(response.status, "PUT")
             new_etag = response.headers.get("ETag") or ""
-            if not new_etag:
+            if not new_etag and url:
                 # RFC 4791 §5.3.4: a server that changed what we sent gives no ETag.
-                new_etag = get_object(account, url).etag if url else ""
+                new_etag = _etag_after_put(account, url)
             return WriteResult(href_of(url), new_etag)
     except Exception as problem:
         raise _translate(problem) from problem
+
+
+def _etag_after_put(account: Account, url: str) -> str:
+    written = get_object(account, url)
+    if written is None:
+        # Removed by someone else between our PUT and this GET: worth writing again.
+        raise CalendarUnreachable("PUT: the object was gone right after it was written")
+    return written.etag
 
 
 def get_object(account: Account, url: str) -> RemoteObject | None:

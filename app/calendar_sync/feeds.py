@@ -101,10 +101,11 @@ async def feed_calendar(session: AsyncSession, feed: CalendarFeed, now: datetime
     )
     if feed.desk_id is not None:
         query = query.where(Booking.desk_id == feed.desk_id)
-        name = (await session.get(Desk, feed.desk_id)).name
+        # A desk is deleted with its feeds, a site with its desks (foreign keys).
+        name = (await session.get_one(Desk, feed.desk_id)).name
     else:
         query = query.where(Desk.site_id == feed.site_id)
-        name = (await session.get(Site, feed.site_id)).name
+        name = (await session.get_one(Site, feed.site_id)).name
     bookings = list((await session.execute(query)).scalars())
 
     calendar = Calendar()
@@ -122,7 +123,8 @@ async def feed_calendar(session: AsyncSession, feed: CalendarFeed, now: datetime
     for booking in bookings:
         event = desk_calendar(booking, booking.created_at).events[0]
         calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 class RedactFeedTokens(logging.Filter):

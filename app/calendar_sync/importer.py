@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -94,7 +95,7 @@ def _window(now: datetime, days: int) -> tuple[datetime, datetime]:
     return now - timedelta(days=1), now + timedelta(days=days + 1)
 
 
-def _own_uid(settings: Settings):
+def _own_uid(settings: Settings) -> Callable[[str], bool]:
     suffix = "@" + settings.uid_domain
     return lambda uid: uid.endswith(suffix)
 
@@ -220,6 +221,8 @@ async def _record_failure(
 ) -> None:
     async with db.write() as session:
         connection = await session.get(CalendarConnection, connection_id)
+        if connection is None:  # deleted with its desk meanwhile
+            return
         connection.consecutive_failures += 1
         connection.last_error = message
         if permanent or connection.consecutive_failures >= FAILURES_BEFORE_FLAG:
@@ -289,11 +292,13 @@ async def sync_connection(
 
     async with db.write() as session:
         live = await session.get(CalendarConnection, connection.id)
+        if live is None:  # deleted with its desk meanwhile: nothing left to update
+            return report
         for source_id, changes in fetched:
-            source = await session.get(CalendarSource, source_id)
-            if source is None:  # removed meanwhile
+            stored = await session.get(CalendarSource, source_id)
+            if stored is None:  # removed meanwhile
                 continue
-            changed, deleted = await _apply(session, live, source, changes, tz, window, settings)
+            changed, deleted = await _apply(session, live, stored, changes, tz, window, settings)
             report.changed += changed
             report.deleted += deleted
             report.full = report.full or changes.complete

@@ -42,7 +42,16 @@ class Outcome:
     drift: str = ""
 
 
-async def _state(db: Database, booking_id: int):
+@dataclass(frozen=True)
+class _State:
+    booking: Booking
+    published: PublishedEvent | None
+    # The desk's enabled connection, and the one the event was published through.
+    target: CalendarConnection | None
+    previous: CalendarConnection | None
+
+
+async def _state(db: Database, booking_id: int) -> _State | None:
     async with db.read() as session:
         booking = (
             await session.execute(
@@ -52,7 +61,7 @@ async def _state(db: Database, booking_id: int):
             )
         ).scalar()
         if booking is None:
-            return None, None, None, None
+            return None
         published = (
             await session.execute(
                 select(PublishedEvent).where(PublishedEvent.booking_id == booking_id)
@@ -69,7 +78,7 @@ async def _state(db: Database, booking_id: int):
         previous = (
             await session.get(CalendarConnection, published.connection_id) if published else None
         )
-        return booking, published, target, previous
+        return _State(booking, published, target, previous)
 
 
 def _url(account: Account, href: str) -> str:
@@ -149,60 +158,100 @@ async def _flag(db: Database, connection_id: int, message: str) -> None:
             connection.status, connection.last_error = "failing", message
 
 
-async def publish_booking(
-    db: Database, settings: Settings, booking_id: int, now: datetime
-) -> Outcome:
-    """Makes the desk's calendar show the booking as it is now. Raises
-    `CalendarUnreachable` (retry later) or `CalendarRefused` (the connection is flagged)."""
-    booking, published, target, previous = await _state(db, booking_id)
-    if booking is None:
-        return Outcome("nothing")
-    live = published is not None and published.state == "present"
-    wanted = booking.status == "confirmed" and target is not None and target.publish_calendar_url
-    try:
-        # An event on another connection (the booking changed desk, or the desk's
-        # calendar changed) is removed first.
-        elsewhere = (
-            live
-            and wanted
-            and (
-                previous is None
-                or previous.id != target.id
-                or not published.href.startswith(client.href_of(target.publish_calendar_url))
-            )
-        )
-        if live and (not wanted or elsewhere):
-            if previous is not None:
-                account = account_of(previous, settings)
-                drift = await asyncio.to_thread(
-                    _delete, account, _url(account, published.href), published.etag
-                )
-                await _record(
-                    db, booking.id, previous.id, now,
-                    href=published.href, etag="", state="deleted", drift=drift,
-                    sequence=booking.sequence,
-                )  # fmt: skip
-            live = False
-            if not wanted:
-                return Outcome("deleted", drift if previous is not None else "")
-        if not wanted:
-            return Outcome("nothing")
+def _destination(
+    booking: Booking, connection: CalendarConnection | None
+) -> CalendarConnection | None:
+    """The connection whose calendar should show the booking: the desk's, while the
+    booking stands and the desk publishes."""
+    if booking.status != "confirmed" or connection is None or not connection.publish_calendar_url:
+        return None
+    return connection
 
-        account = account_of(target, settings)
-        body = desk_calendar(booking, now).to_ical().decode()
-        if live:
-            url = _url(account, published.href)
-            result, drift = await asyncio.to_thread(_update, account, url, body, published.etag)
+
+def _elsewhere(
+    live: PublishedEvent, previous: CalendarConnection | None, target: CalendarConnection
+) -> bool:
+    """Whether the event lives on another connection or calendar than the desk's."""
+    return (
+        previous is None
+        or previous.id != target.id
+        or not live.href.startswith(client.href_of(target.publish_calendar_url))
+    )
+
+
+async def _remove(
+    db: Database,
+    settings: Settings,
+    booking: Booking,
+    live: PublishedEvent,
+    connection: CalendarConnection,
+    now: datetime,
+) -> str:
+    """Deletes the event from the connection it was published through; returns the drift."""
+    account = account_of(connection, settings)
+    try:
+        drift = await asyncio.to_thread(_delete, account, _url(account, live.href), live.etag)
+    except CalendarRefused as problem:
+        await _flag(db, connection.id, explain(problem))
+        raise
+    await _record(
+        db, booking.id, connection.id, now,
+        href=live.href, etag="", state="deleted", drift=drift, sequence=booking.sequence,
+    )  # fmt: skip
+    return drift
+
+
+async def _write(
+    db: Database,
+    settings: Settings,
+    booking: Booking,
+    live: PublishedEvent | None,
+    target: CalendarConnection,
+    now: datetime,
+) -> Outcome:
+    """Creates the event on the desk's calendar, or rewrites the one already there."""
+    account = account_of(target, settings)
+    body = desk_calendar(booking, now).to_ical().decode()
+    try:
+        if live is not None:
+            url = _url(account, live.href)
+            result, drift = await asyncio.to_thread(_update, account, url, body, live.etag)
             action = "updated"
         else:
             url = client.join(target.publish_calendar_url, object_name(booking))
             result, drift = await asyncio.to_thread(_create, account, url, body)
             action = "created"
     except CalendarRefused as problem:
-        await _flag(db, (target or previous).id, explain(problem))
+        await _flag(db, target.id, explain(problem))
         raise
     await _record(
         db, booking.id, target.id, now, href=result.href, etag=result.etag, state="present",
         drift=drift, sequence=booking.sequence,
     )  # fmt: skip
     return Outcome(action, drift)
+
+
+async def publish_booking(
+    db: Database, settings: Settings, booking_id: int, now: datetime
+) -> Outcome:
+    """Makes the desk's calendar show the booking as it is now. Raises
+    `CalendarUnreachable` (retry later) or `CalendarRefused` (the connection whose server
+    refused is flagged)."""
+    state = await _state(db, booking_id)
+    if state is None:
+        return Outcome("nothing")
+    booking, published, previous = state.booking, state.published, state.previous
+    live = published if published is not None and published.state == "present" else None
+    target = _destination(booking, state.target)
+    # An event on another connection (the booking changed desk, or the desk's calendar
+    # changed) is removed first.
+    if live is not None and (target is None or _elsewhere(live, previous, target)):
+        drift = ""
+        if previous is not None:
+            drift = await _remove(db, settings, booking, live, previous, now)
+        live = None
+        if target is None:
+            return Outcome("deleted", drift)
+    if target is None:
+        return Outcome("nothing")
+    return await _write(db, settings, booking, live, target, now)

@@ -32,7 +32,7 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from app.booking.catalogue import current_commune
     from app.db.models import Commune
     from app.db.session import Database
-    from app.demo import load_demo
+    from app.demo import load_demo, local_today
     from app.staff.accounts import AccountError, create_account
     from app.staff.roles import Role
 
@@ -46,7 +46,7 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if settings.load_demo:
                 # As `creneau serve` would on its first start (CRENEAU_DEMO, on by default).
-                await load_demo(db, clock(settings)().date())
+                await load_demo(db, local_today(clock(settings)()))
             async with db.write() as session:
                 commune = await current_commune(session)
                 if commune is None:

@@ -12,15 +12,24 @@ import asyncio
 import getpass
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from app.cli.common import clock, run_with_database
+from app.db.session import Database
 from app.settings import Settings
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
-async def _desk(db, desk_id: int):
+    from app.calendar_sync.diagnose import Report
+    from app.calendar_sync.importer import Conflict
+    from app.db.models import Desk
+
+
+async def _desk(db: Database, desk_id: int) -> Desk | None:
     from app.db.models import Desk
 
     async with db.read() as session:
@@ -32,7 +41,7 @@ async def _desk(db, desk_id: int):
         return desk
 
 
-def _print_report(report) -> None:
+def _print_report(report: Report) -> None:
     for line in report.lines():
         print(line)
 
@@ -51,7 +60,7 @@ def cmd_calendar_add(settings: Settings, args: argparse.Namespace) -> int:
 
     password = _read_password(args)
 
-    async def work(db) -> int:
+    async def work(db: Database) -> int:
         desk = await _desk(db, args.desk)
         if desk is None:
             return 2
@@ -94,7 +103,7 @@ def cmd_calendar_test(settings: Settings, args: argparse.Namespace) -> int:
     from app.calendar_sync.credentials import CredentialsUnreadable
     from app.calendar_sync.diagnose import check_connection
 
-    async def work(db) -> int:
+    async def work(db: Database) -> int:
         async with db.read() as session:
             connection = await load_connection(session, args.desk)
         if connection is None:
@@ -122,7 +131,7 @@ def _local(moment: datetime, zone: str = "Europe/Paris") -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y à %H:%M")
 
 
-def print_conflicts(conflicts) -> None:
+def print_conflicts(conflicts: Iterable[Conflict]) -> None:
     for conflict in conflicts:
         print(
             f"⚠ Rendez-vous {conflict.reference} du {_local(conflict.start)} "
@@ -135,7 +144,7 @@ def cmd_sync_calendars(settings: Settings, args: argparse.Namespace) -> int:
     from app.calendar_sync.jobs import calendar_pass
     from app.db.models import Desk
 
-    async def once(db) -> int:
+    async def once(db: Database) -> int:
         reports = await calendar_pass(db, settings, clock(settings)())
         async with db.read() as session:
             names = dict((await session.execute(select(Desk.id, Desk.name))).all())
@@ -157,7 +166,7 @@ def cmd_sync_calendars(settings: Settings, args: argparse.Namespace) -> int:
             print_conflicts(report.conflicts)
         return 1 if failed else 0
 
-    async def work(db) -> int:
+    async def work(db: Database) -> int:
         if not args.loop:
             return await once(db)
         while True:
@@ -174,7 +183,7 @@ def cmd_calendar_status(settings: Settings, _args: argparse.Namespace) -> int:
     from app.calendar_sync.importer import conflicts
     from app.db.models import Booking, CalendarConnection, Desk, PublishedEvent
 
-    async def work(db) -> int:
+    async def work(db: Database) -> int:
         async with db.read() as session:
             rows = (
                 await session.execute(
@@ -213,13 +222,15 @@ def cmd_calendar_feed(settings: Settings, args: argparse.Namespace) -> int:
     from app.calendar_sync.feeds import create_feed, feed_urls, revoke_feeds
     from app.db.models import Desk, Site
 
-    async def work(db) -> int:
-        model, ident = (Desk, args.desk) if args.desk is not None else (Site, args.site)
+    async def work(db: Database) -> int:
         async with db.write() as session:
-            target = await session.get(model, ident)
+            target: Desk | Site | None
+            if args.desk is not None:
+                target, what, ident = await session.get(Desk, args.desk), "guichet", args.desk
+            else:
+                target, what, ident = await session.get(Site, args.site), "site", args.site
             if target is None:
-                print(f"Aucun {'guichet' if model is Desk else 'site'} n° {ident}.",
-                      file=sys.stderr)  # fmt: skip
+                print(f"Aucun {what} n° {ident}.", file=sys.stderr)
                 return 2
             scope = {"desk_id": args.desk} if args.desk is not None else {"site_id": args.site}
             revoked = await revoke_feeds(session, clock(settings)(), **scope)

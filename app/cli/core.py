@@ -21,10 +21,10 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    from app.demo import load_demo
+    from app.demo import load_demo, local_today
 
     async def work(db: Database) -> bool:
-        return await load_demo(db, clock(settings)().date())
+        return await load_demo(db, local_today(clock(settings)()))
 
     created = run_with_database(settings, work)
     print("Commune de démonstration créée." if created else "Une commune existe déjà.")

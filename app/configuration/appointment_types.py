@@ -116,7 +116,9 @@ def _with_free_rows(extras: list[dict[str, str]]) -> list[dict[str, str]]:
     return [*extras, *({**free} for _ in range(room))]
 
 
-def _extras(form: dict[str, str], errors: Errors) -> tuple[list[dict[str, str]], list[dict]]:
+def _extras(
+    form: dict[str, str], errors: Errors
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """The extra contact fields: rows extra_label_N, extra_hint_N, extra_required_N,
     extra_kind_N, extra_name_N (hidden, kept for existing fields). An empty label drops the
     row."""
@@ -239,7 +241,7 @@ def parse(
             "reçu là où il a lieu.",
         )
 
-    if errors:
+    if errors or site is None:  # a missing site is one of the errors
         return None, errors, shown
     return (
         TypeValues(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 MAX_LENGTH = 20_000
 
@@ -22,7 +24,9 @@ def _parser(heading_offset: int) -> MarkdownIt:
     # keeps only the tags above.
     parser = MarkdownIt("commonmark", {"html": True}).enable("table")
 
-    def heading(renderer, tokens: list[Token], index: int, options, env) -> str:  # noqa: ANN001
+    def heading(
+        renderer: RendererHTML, tokens: list[Token], index: int, options: OptionsDict, env: EnvType
+    ) -> str:
         token = tokens[index]
         level = min(6, int(token.tag[1]) + heading_offset)
         token.tag = f"h{level}"

@@ -235,7 +235,7 @@ async def orphans(
     """Confirmed bookings still to come that are inside opening hours now and would be
     outside them once `rule` is replaced (None: deleted). With `lock`, the site's desks are
     locked first, as a confirmation locks them: no booking slips in meanwhile."""
-    site = await session.get(Site, rule.site_id)
+    site = await session.get_one(Site, rule.site_id)
     desks = select(Desk.id).where(Desk.site_id == site.id).order_by(Desk.id)
     if lock:
         await session.execute(desks.with_for_update())

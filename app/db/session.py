@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Delete, Update, event
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -50,15 +51,25 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     return engine
 
 
-class Database:
-    @property
-    def safe_concurrency(self) -> int:
-        """How many requests may use the database at once without waiting in a pool
-        (a few connections stay free for the outbox worker)."""
-        if self.is_sqlite:
-            return SQLITE_POOL_CAPACITY - 5
-        return POSTGRES_POOL_SIZE + POSTGRES_POOL_OVERFLOW - 5
+def safe_concurrency(url: str) -> int:
+    """How many requests may use this database at once without waiting in a pool (a few
+    connections stay free for the outbox worker)."""
+    if url.startswith("sqlite"):
+        return SQLITE_POOL_CAPACITY - 5
+    return POSTGRES_POOL_SIZE + POSTGRES_POOL_OVERFLOW - 5
 
+
+async def changed_rows(session: AsyncSession, statement: Update | Delete) -> int:
+    """Runs an UPDATE or DELETE and says how many rows it changed."""
+    result = await session.execute(statement)
+    # `Session.execute` is typed as returning a `Result`; for UPDATE and DELETE it is a
+    # `CursorResult`, the one that has the count (SQLAlchemy's `Query.update` relies on it).
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} has no row count")
+    return result.rowcount
+
+
+class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -42,6 +42,7 @@ from app.db.models import (
     PushSubscription,
     SlotHold,
 )
+from app.db.session import changed_rows
 from app.outbox.store import PENDING
 
 MASK = "[effacé]"
@@ -156,7 +157,7 @@ async def anonymise(
     return len(bookings)
 
 
-def _waiting_messages():
+def _waiting_messages() -> Select[int | None]:
     return select(OutboxMessage.booking_id).where(
         OutboxMessage.status == PENDING, OutboxMessage.booking_id.is_not(None)
     )
@@ -166,11 +167,12 @@ async def delete_delivered_messages(session: AsyncSession) -> int:
     """Messages of anonymised bookings kept only until they left (see `anonymise`), and
     the push subscriptions they needed."""
     anonymised = select(Booking.id).where(Booking.anonymised_at.is_not(None))
-    result = await session.execute(
+    deleted = await changed_rows(
+        session,
         delete(OutboxMessage).where(
             OutboxMessage.booking_id.in_(anonymised),
             OutboxMessage.status != PENDING,
-        )
+        ),
     )
     await session.execute(
         delete(PushSubscription).where(
@@ -178,4 +180,4 @@ async def delete_delivered_messages(session: AsyncSession) -> int:
             PushSubscription.booking_id.not_in(_waiting_messages()),
         )
     )
-    return result.rowcount or 0
+    return deleted

@@ -68,7 +68,7 @@ class MailboxEntry:
 
 
 def _email(path: Path) -> EmailMessage:
-    return message_from_bytes(path.read_bytes(), policy=default)  # type: ignore[return-value]
+    return message_from_bytes(path.read_bytes(), policy=default)
 
 
 def entries(directory: Path) -> list[MailboxEntry]:

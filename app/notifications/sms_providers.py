@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Protocol
 
 import httpx
@@ -139,6 +140,10 @@ class WebhookSms:
 
 def sms_provider(settings: SmsSettings) -> SmsProvider | None:
     """The configured operator, or None for the development mailbox."""
-    providers = {"brevo": BrevoSms, "ovh": OvhSms, "webhook": WebhookSms}
+    providers: dict[str, Callable[[SmsSettings], SmsProvider]] = {
+        "brevo": BrevoSms,
+        "ovh": OvhSms,
+        "webhook": WebhookSms,
+    }
     factory = providers.get(settings.provider)
     return factory(settings) if factory else None

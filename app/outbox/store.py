@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import OutboxMessage
-from app.db.session import Database
+from app.db.session import Database, changed_rows
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 MAX_ERROR_LENGTH = 500
@@ -74,7 +74,7 @@ async def enqueue(
     return (await session.execute(statement)).scalar() is not None
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     return (
         (OutboxMessage.status == PENDING)
         & (OutboxMessage.next_attempt_at <= now)
@@ -185,21 +185,22 @@ async def failed_messages(db: Database) -> list[OutboxMessage]:
 async def retry_failed(db: Database, message_id: int, now: datetime) -> bool:
     """Puts a failed message back in the queue with a fresh set of attempts."""
     async with db.write() as session:
-        result = await session.execute(
+        retried = await changed_rows(
+            session,
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
-            .values(status=PENDING, attempts=0, next_attempt_at=now, last_error="")
+            .values(status=PENDING, attempts=0, next_attempt_at=now, last_error=""),
         )
-        return result.rowcount == 1
+        return retried == 1
 
 
 async def purge_sent(db: Database, before: datetime) -> int:
     """Deletes messages sent before `before`: their content is personal data, and the
     booking itself keeps what staff need."""
     async with db.write() as session:
-        result = await session.execute(
+        return await changed_rows(
+            session,
             delete(OutboxMessage).where(
                 OutboxMessage.status == SENT, OutboxMessage.sent_at < before
-            )
+            ),
         )
-        return result.rowcount

@@ -43,7 +43,8 @@ class RetryPolicy:
     max_attempts: int = 8
 
     def delay_after(self, attempt: int) -> timedelta:
-        return min(self.first_delay * (2 ** (attempt - 1)), self.longest_delay)
+        doubled: timedelta = self.first_delay * 2 ** (attempt - 1)
+        return min(doubled, self.longest_delay)
 
 
 def new_worker_id() -> str:

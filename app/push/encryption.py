@@ -29,7 +29,7 @@ def encrypt_payload(
 ) -> bytes:
     """The request body for the browser whose subscription holds `p256dh` and `auth`
     (base64url). A fresh sender key and salt each time, unless given (known-answer tests)."""
-    return http_ece.encrypt(
+    body: bytes = http_ece.encrypt(
         plaintext,
         salt=salt if salt is not None else os.urandom(16),
         private_key=sender_key or ec.generate_private_key(ec.SECP256R1()),
@@ -38,3 +38,4 @@ def encrypt_payload(
         rs=record_size,
         version="aes128gcm",
     )
+    return body

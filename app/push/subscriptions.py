@@ -31,7 +31,7 @@ def parse_subscription(raw: Any) -> SubscriptionData | None:
         return None
     endpoint, keys = raw.get("endpoint"), raw["keys"]
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
-    if not all(isinstance(value, str) for value in (endpoint, p256dh, auth)):
+    if not (isinstance(endpoint, str) and isinstance(p256dh, str) and isinstance(auth, str)):
         return None
     parts = urlsplit(endpoint)
     if parts.scheme not in {"https", "http"} or not parts.netloc or len(endpoint) > MAX_ENDPOINT:

@@ -97,4 +97,5 @@ def authorization(keys: VapidKeys, endpoint: str, subject: str, now: float | Non
         "sub": subject,
     }
     signer = Vapid02.from_pem(keys.private_pem.encode("ascii"))
-    return signer.sign(claims)["Authorization"]
+    header: str = signer.sign(claims)["Authorization"]
+    return header

@@ -82,7 +82,7 @@ def row_of(booking: Booking) -> BookingRow:
     )
 
 
-def _with_places(statement: Select) -> Select:
+def _with_places(statement: Select[Booking]) -> Select[Booking]:
     return statement.options(
         selectinload(Booking.type),
         selectinload(Booking.desk).selectinload(Desk.site),

@@ -9,8 +9,10 @@ and the health check never wait.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 
 UNGATED_PREFIXES = ("/static/", "/healthz")
 BUSY_PAGE = (
@@ -23,13 +25,13 @@ BUSY_PAGE = (
 ).encode()
 
 
-def admission_control(limit: int, max_wait_seconds: float = 90.0):
+def admission_control(limit: int, max_wait_seconds: float = 90.0) -> Callable[[ASGIApp], ASGIApp]:
     """The middleware factory Litestar expects: `(app) -> app`."""
     gate = asyncio.Semaphore(limit)
 
     def middleware_factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["path"].startswith(UNGATED_PREFIXES):
+            if scope["type"] != ScopeType.HTTP or scope["path"].startswith(UNGATED_PREFIXES):
                 await app(scope, receive, send)
                 return
             try:
@@ -48,15 +50,14 @@ def admission_control(limit: int, max_wait_seconds: float = 90.0):
 
 
 async def _busy(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                (b"retry-after", b"60"),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": BUSY_PAGE})
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"retry-after", b"60"),
+            (b"cache-control", b"no-store"),
+        ],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": BUSY_PAGE, "more_body": False})

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app.booking.references import new_reference, new_uid
 from app.db.models import Booking
 from tests.calendar.conftest import desk_named, run, type_titled
-from tests.calendar.engine import at
-from tests.conftest import FIXED_NOW
+from tests.days import at
+from tests.instant import FIXED_NOW
 
 
 def make_booking(settings, day: date, hour: int, minute: int = 0, desk: str = "Accueil CCAS"):

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +17,8 @@ from app.db.models import AppointmentType, Desk
 from app.db.session import Database
 from app.demo import load_demo
 from tests.calendar_servers import CalendarServer
+from tests.days import TODAY
+from tests.instant import FIXED_NOW
 
 CCAS_DESK = "Accueil CCAS"
 CCAS_TYPE = "CCAS — aide sociale"
@@ -45,8 +46,9 @@ def run(coroutine_function, settings, *args):
 
 @pytest.fixture
 def commune(settings):
-    """The demo commune, loaded without starting the web application."""
-    run(lambda db: load_demo(db, date(2026, 11, 30)), settings)
+    """The demo commune, loaded without starting the web application, as on the day of
+    the suite's instant."""
+    run(lambda db: load_demo(db, TODAY), settings)
     return settings
 
 
@@ -72,6 +74,7 @@ def connect_desk(
     all_busy: bool = False,
     desk: str = CCAS_DESK,
     base_url: str | None = None,
+    now: datetime = FIXED_NOW,
 ) -> int:
     account = server.account(user, password)
     if base_url:
@@ -91,7 +94,7 @@ def connect_desk(
                 read_calendar_urls=read,
                 all_busy=all_busy,
                 agent_email="accueil@mairie-exemple.fr",
-                now=datetime(2026, 11, 30, tzinfo=UTC),
+                now=now,
             )
             return connection.id
 
@@ -104,6 +107,3 @@ def calendar_settings(commune, caldav_server):
     return replace(
         commune, caldav_ca_bundle=caldav_server.ca_bundle or "", caldav_timeout_seconds=10
     )
-
-
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "calendars"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -11,12 +10,7 @@ from sqlalchemy.orm import selectinload
 from app.booking.availability import free_slots
 from app.booking.planning import build_query
 from app.db.models import AppointmentType
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
+from tests.days import PARIS
 
 
 async def free_times(db, day: date, now: datetime, title: str = "CCAS — aide sociale"):

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from app.db.models import CalendarConnection
 from tests.calendar.bookings import make_booking
 from tests.calendar.conftest import run
-from tests.calendar.engine import at
-from tests.calendar.test_import import TUESDAY, absence
+from tests.calendar.ics_text import absence
+from tests.calendar.test_import import TUESDAY
+from tests.days import at
 
 
 def creneau(settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -59,7 +60,7 @@ def test_add_test_sync_and_status_from_the_command_line(calendar_settings, calda
         assert password not in output.stdout + output.stderr
 
     assert creneau(settings, "calendar-test", "--desk", desk).returncode == 0
-    caldav_server.put_raw(calendar, "x.ics", absence("cli", "20261201T093000", "20261201T110000"))
+    caldav_server.put_raw(calendar, "x.ics", absence("cli", at(TUESDAY, 9, 30), at(TUESDAY, 11)))
     synced = creneau(settings, "sync-calendars")
     assert synced.returncode == 0, synced.stdout + synced.stderr
     assert "✔ Accueil CCAS : à jour" in synced.stdout

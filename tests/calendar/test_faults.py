@@ -23,9 +23,12 @@ from app.db.models import (
 )
 from app.wiring import build_worker
 from tests.calendar.conftest import connect_desk, run
-from tests.calendar.test_import import MORNING, absence, morning
-from tests.conftest import FIXED_NOW, Citizen, Clock
+from tests.calendar.ics_text import absence
+from tests.calendar.test_import import MORNING, TUESDAY, morning
+from tests.conftest import Citizen, Clock
+from tests.days import at
 from tests.faulty_proxy import ERROR_500, PASS, SLOW, FaultyProxy
+from tests.instant import FIXED_NOW
 from tests.integration.flow import book
 
 
@@ -43,12 +46,12 @@ def test_a_server_killed_mid_sync_loses_nothing_and_converges(
 ):
     settings = calendar_settings
     first, second = caldav_server.new_calendar(), caldav_server.new_calendar()
-    old = caldav_server.put_raw(first, "a.ics", absence("k1", "20261201T083000", "20261201T090000"))
+    old = caldav_server.put_raw(first, "a.ics", absence("k1", at(TUESDAY, 8, 30), at(TUESDAY, 9)))
     connection_id = connect_desk(settings, caldav_server, read=[first, second])
     assert sync(settings, connection_id).ok
 
     caldav_server.delete_raw(old)
-    caldav_server.put_raw(second, "b.ics", absence("k2", "20261201T110000", "20261201T113000"))
+    caldav_server.put_raw(second, "b.ics", absence("k2", at(TUESDAY, 11), at(TUESDAY, 11, 30)))
     real_fetch = importer.fetch_changes
 
     def fetch_then_die(*args, **kwargs):
@@ -90,7 +93,7 @@ def test_a_failing_server_delays_publishing_but_bookings_go_on_and_converge(
             settings, radicale, read=[proxied], publish=proxied,
             base_url=f"http://127.0.0.1:{proxy.port}/",
         )  # fmt: skip
-        radicale.put_raw(calendar, "a.ics", absence("f1", "20261201T083000", "20261201T090000"))
+        radicale.put_raw(calendar, "a.ics", absence("f1", at(TUESDAY, 8, 30), at(TUESDAY, 9)))
         proxy.mode = fault
 
         with TestClient(create_app(settings, clock=clock), base_url="http://127.0.0.1") as client:

@@ -12,7 +12,7 @@ from app.db.models import Booking, Desk, Site
 from tests.calendar.bookings import change_booking, make_booking
 from tests.calendar.conftest import run
 from tests.calendar.test_import import TUESDAY
-from tests.conftest import FIXED_NOW
+from tests.instant import FIXED_NOW
 
 
 def new_feed(settings, *, desk: str | None = None, site: str | None = None) -> str:

@@ -3,7 +3,7 @@ rewritten on the real server without the person (name, phone, e-mail)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -13,9 +13,10 @@ from app.gdpr.retention import purge_personal_data
 from tests.calendar.bookings import get_booking, make_booking
 from tests.calendar.conftest import connect_desk, run
 from tests.calendar.test_publish import published, remote
-from tests.conftest import FIXED_NOW
+from tests.days import TUESDAY, at, open_day
+from tests.instant import FIXED_NOW
 
-DAY = date(2026, 12, 1)
+DAY = open_day(TUESDAY)  # the first open Tuesday two days or more after the instant
 
 
 def test_the_event_of_an_erased_booking_names_nobody(calendar_settings, caldav_server):
@@ -26,7 +27,8 @@ def test_the_event_of_an_erased_booking_names_nobody(calendar_settings, caldav_s
     href = published(settings, booking_id).href
     assert "Léa Martin" in str(remote(caldav_server, settings, href)[1].events[0]["SUMMARY"])
 
-    later = FIXED_NOW + timedelta(days=400)
+    # A day past the commune's retention period (365 days) after the appointment.
+    later = at(DAY, 10, 30) + timedelta(days=366)
     assert run(purge_personal_data, settings, later) == 1
 
     async def queued(db):

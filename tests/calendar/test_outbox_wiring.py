@@ -15,7 +15,8 @@ from app.db.models import BlockedInterval, Booking, OutboxMessage, PublishedEven
 from app.notifications.events import booking_cancelled
 from app.wiring import build_worker
 from tests.calendar.conftest import connect_desk, run
-from tests.conftest import FIXED_NOW, Citizen
+from tests.conftest import Citizen
+from tests.instant import FIXED_NOW
 from tests.integration.flow import book
 
 

@@ -3,8 +3,6 @@ created, moved, cancelled, and reconciled when someone edited the calendar meanw
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select
@@ -15,10 +13,11 @@ from app.calendar_sync.publisher import publish_booking
 from app.db.models import BlockedInterval, CalendarConnection, PublishedEvent
 from tests.calendar.bookings import change_booking, get_booking, make_booking, moved_to
 from tests.calendar.conftest import connect_desk, run
-from tests.calendar.engine import PARIS
-from tests.conftest import FIXED_NOW
+from tests.calendar.ics_text import local
+from tests.days import TUESDAY, at, open_day
+from tests.instant import FIXED_NOW
 
-DAY = date(2026, 12, 1)
+DAY = open_day(TUESDAY)  # the first open Tuesday two days or more after the instant
 
 
 def publish(settings, booking_id: int):
@@ -57,7 +56,7 @@ def test_a_booking_appears_moves_and_disappears_with_the_booking(calendar_settin
     event = ical.events[0]
     assert "METHOD" not in ical and ical.walk("VTIMEZONE")[0]["TZID"] == "Europe/Paris"
     assert str(event["UID"]) == booking.uid
-    assert event.start == datetime(2026, 12, 1, 10, tzinfo=PARIS)
+    assert event.start == at(DAY, 10)
     assert event.start.tzinfo.key == "Europe/Paris"
     assert str(event["SUMMARY"]) == "CCAS — aide sociale — Léa Martin"
     assert booking.reference in str(event["DESCRIPTION"])
@@ -70,7 +69,7 @@ def test_a_booking_appears_moves_and_disappears_with_the_booking(calendar_settin
     moved = published(settings, booking_id)
     assert moved.href == row.href and moved.etag != row.etag
     _found, ical = remote(caldav_server, settings, row.href)
-    assert ical.events[0].start == datetime(2026, 12, 1, 14, tzinfo=PARIS)
+    assert ical.events[0].start == at(DAY, 14)
     assert int(ical.events[0]["SEQUENCE"]) == 1
 
     change_booking(settings, booking_id, status="cancelled")
@@ -116,8 +115,9 @@ def test_an_event_edited_in_the_calendar_is_restored_from_the_booking(
     publish(settings, booking_id)
     row = published(settings, booking_id)
     found, ical = remote(caldav_server, settings, row.href)
-    edited = found.data.replace("DTSTART;TZID=Europe/Paris:20261201T100000",
-                                "DTSTART;TZID=Europe/Paris:20261201T090000")  # fmt: skip
+    edited = found.data.replace(f"DTSTART;TZID=Europe/Paris:{local(at(DAY, 10))}",
+                                f"DTSTART;TZID=Europe/Paris:{local(at(DAY, 9))}")  # fmt: skip
+    assert edited != found.data
     caldav_server.put_raw(calendar, row.href.rsplit("/", 1)[1], edited)
 
     change_booking(settings, booking_id, **moved_to(DAY, 15))
@@ -125,8 +125,8 @@ def test_an_event_edited_in_the_calendar_is_restored_from_the_booking(
     assert outcome.action == "updated" and "modifié" in outcome.drift
     assert "modifié" in published(settings, booking_id).drift
     _found, ical = remote(caldav_server, settings, row.href)
-    assert ical.events[0].start == datetime(2026, 12, 1, 15, tzinfo=PARIS)
-    assert get_booking(settings, booking_id).start == datetime(2026, 12, 1, 15, tzinfo=PARIS)
+    assert ical.events[0].start == at(DAY, 15)
+    assert get_booking(settings, booking_id).start == at(DAY, 15)
 
 
 def test_an_event_deleted_in_the_calendar_is_recreated_and_the_booking_kept(
@@ -144,7 +144,7 @@ def test_an_event_deleted_in_the_calendar_is_recreated_and_the_booking_kept(
     outcome = publish(settings, booking_id)
     assert "supprimé" in outcome.drift
     _found, ical = remote(caldav_server, settings, row.href)
-    assert ical.events[0].start == datetime(2026, 12, 1, 11, tzinfo=PARIS)
+    assert ical.events[0].start == at(DAY, 11)
     assert get_booking(settings, booking_id).status == "confirmed"
 
 

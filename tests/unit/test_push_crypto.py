@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import http_ece
 import pytest
@@ -15,6 +14,7 @@ from app.push.encryption import b64url_decode, encrypt_payload
 from app.push.subscriptions import parse_subscription
 from app.push.vapid import authorization, keys_from_private, keys_from_setting
 from app.settings import Settings
+from tests.instant import FIXED_NOW
 
 # RFC 8291, Appendix A.
 PLAINTEXT = b"When I grow up, I want to be a watermelon"
@@ -67,7 +67,7 @@ def _claims(header: str) -> dict:
 
 def test_vapid_token_names_the_push_service_and_expires_within_a_day() -> None:
     keys = keys_from_private(ec.generate_private_key(ec.SECP256R1()))
-    now = time.time()
+    now = FIXED_NOW.timestamp()  # authorization() takes the instant; no push service here
     header = authorization(
         keys, "https://fcm.googleapis.com/fcm/send/abc?x=1", "mailto:mairie@example.fr", now
     )

@@ -79,6 +79,8 @@ def fill(message: str, details: dict[str, str]) -> Markup:
 async def _read_link(
     request: AnyRequest, token: str, purpose: Purpose
 ) -> tuple[LinkClaim | None, Booking | None, LinkState]:
+    """The token's claim, the booking it names and what the link can still do; no booking
+    means the state is UNKNOWN."""
     ctx = CitizenContext.of(request)
     claim = links.read_token(ctx.settings.secret_key, token, purpose)
     if claim is None:
@@ -132,7 +134,7 @@ class ChangesController(Controller):
         """Starts a modification: a new draft with every answer of the booking, then
         step 1. The booking itself is untouched until the new recap is confirmed."""
         _claim, booking, state = await _read_link(request, token, "modify")
-        if state is not LinkState.USABLE:
+        if booking is None or state is not LinkState.USABLE:
             return await refusal_page(request, booking, state)
         ctx = CitizenContext.of(request)
         draft_token, _ = await ctx.drafts.create(changes.modification_state(booking), ctx.now)
@@ -147,6 +149,7 @@ class ChangesController(Controller):
         if (
             etat == "annule"
             and claim is not None
+            and booking is not None
             and state is LinkState.CANCELLED
             and booking.sequence == claim.sequence + 1
         ):
@@ -161,7 +164,7 @@ class ChangesController(Controller):
                     booking, CitizenContext.of(request).settings.secret_key, "annule"
                 ),
             )
-        if state is not LinkState.USABLE:
+        if booking is None or state is not LinkState.USABLE:
             return await refusal_page(request, booking, state)
         async with request.app.state.db.read() as session:
             groups = await active_type_groups(session)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response
 
@@ -22,13 +23,19 @@ from app.booking.service import (
     SlotTaken,
     confirm,
     hold,
-    load_booking,
 )
 from app.calendar_sync.ics import booking_calendar
 from app.web.citizen.changes import refused_modification
 from app.web.citizen.forms import read_form
 from app.web.citizen.notices import limit_message
-from app.web.citizen.session import Visit, restart, see_other, state_version, visit
+from app.web.citizen.session import (
+    Visit,
+    confirmed_booking,
+    restart,
+    see_other,
+    state_version,
+    visit,
+)
 from app.web.citizen.view import step_context
 from app.web.pwa.memo import device_memo
 from app.web.rendering import render
@@ -231,10 +238,10 @@ class FinalStepsController(Controller):
 
     @get("/confirmation", name="step-confirmation")
     async def confirmation(self, request: AnyRequest) -> Response[Any]:
-        current = await visit(request, 7)
-        if isinstance(current, Redirect):
-            return current
-        booking = await load_booking(request.app.state.db, current.draft.booking_id)
+        confirmed = await confirmed_booking(request)
+        if isinstance(confirmed, Redirect):
+            return confirmed
+        ctx, booking = confirmed
         tz = ZoneInfo(booking.type.site.timezone)
         context = await step_context(
             request,
@@ -242,21 +249,23 @@ class FinalStepsController(Controller):
             booking=booking,
             start=booking.start.astimezone(tz),
             end=booking.end.astimezone(tz),
-            device_memo=device_memo(booking, current.ctx.settings.secret_key),
+            device_memo=device_memo(booking, ctx.settings.secret_key),
             push_key=request.app.state.vapid.public_key,
         )
         return render(request, "citizen/step7_confirmation.html", context)
 
     @get("/confirmation/rendez-vous.ics", name="booking-ics")
     async def ics(self, request: AnyRequest) -> Response[Any]:
-        current = await visit(request, 7)
-        if isinstance(current, Redirect):
-            return current
-        booking = await load_booking(request.app.state.db, current.draft.booking_id)
+        confirmed = await confirmed_booking(request)
+        if isinstance(confirmed, Redirect):
+            return confirmed
+        ctx, booking = confirmed
         async with request.app.state.db.read() as session:
             commune = await current_commune(session)
+        if commune is None:  # a booking's site belongs to the commune: not expected
+            raise NotFoundException()
         return Response(
-            booking_calendar(booking, commune, current.ctx.now).to_ical(),
+            booking_calendar(booking, commune, ctx.now).to_ical(),
             media_type="text/calendar",  # Litestar adds "; charset=utf-8"
             headers={
                 "Content-Disposition": 'attachment; filename="rendez-vous.ics"',

@@ -15,7 +15,8 @@ from litestar.response import Redirect
 from app.booking import wizard
 from app.booking.catalogue import get_type
 from app.booking.drafts import DraftStore, LoadedDraft
-from app.db.models import AppointmentType
+from app.booking.service import load_booking
+from app.db.models import AppointmentType, Booking
 from app.settings import Settings
 
 DRAFT_COOKIE = "creneau_brouillon"
@@ -77,10 +78,8 @@ def state_version(state: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def guard(draft: LoadedDraft | None, number: int) -> Redirect | None:
+def guard(draft: LoadedDraft, number: int) -> Redirect | None:
     """Where to send a citizen who asks for step `number` with this draft, if not there."""
-    if draft is None:
-        return restart("expire")
     if draft.booking_id is not None:
         return None if number == wizard.TOTAL else see_other(wizard.step(wizard.TOTAL).path)
     if not wizard.reachable(number, draft.state):
@@ -90,12 +89,12 @@ def guard(draft: LoadedDraft | None, number: int) -> Redirect | None:
 
 @dataclass(frozen=True)
 class Visit:
-    """A citizen allowed on a step: the application context, their draft and the type
-    they chose (None on the confirmation step, which reads the booking instead)."""
+    """A citizen allowed on a step before the confirmation: the application context, their
+    draft and the type they chose."""
 
     ctx: CitizenContext
     draft: LoadedDraft
-    appointment_type: AppointmentType | None
+    appointment_type: AppointmentType
     token: str
 
     @property
@@ -125,15 +124,33 @@ class Visit:
 
 
 async def visit(request: Request[Any, Any, Any], number: int) -> Visit | Redirect:
-    """The citizen's draft checked for step `number`, or where to send them instead."""
+    """The citizen's draft checked for step `number` (before the confirmation), or where to
+    send them instead."""
     ctx = CitizenContext.of(request)
     draft = await current_draft(request, ctx)
+    if draft is None:
+        return restart("expire")
     if redirect := guard(draft, number):
         return redirect
-    appointment_type = None
-    if number < wizard.TOTAL:
-        async with request.app.state.db.read() as session:
-            appointment_type = await get_type(session, draft.state["type_id"])
-        if appointment_type is None:
-            return restart("type")
+    async with request.app.state.db.read() as session:
+        appointment_type = await get_type(session, draft.state["type_id"])
+    if appointment_type is None:
+        return restart("type")
     return Visit(ctx, draft, appointment_type, request.cookies[DRAFT_COOKIE])
+
+
+async def confirmed_booking(
+    request: Request[Any, Any, Any],
+) -> tuple[CitizenContext, Booking] | Redirect:
+    """The booking the citizen's draft became (the confirmation step), or where to send
+    them instead: a draft not confirmed yet goes back to its first unanswered step."""
+    ctx = CitizenContext.of(request)
+    draft = await current_draft(request, ctx)
+    if draft is None:
+        return restart("expire")
+    if draft.booking_id is None:
+        return see_other(wizard.first_due_step(draft.state).path)
+    booking = await load_booking(request.app.state.db, draft.booking_id)
+    if booking is None:  # bookings are anonymised, never deleted: not expected
+        return restart("expire")
+    return ctx, booking

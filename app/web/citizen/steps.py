@@ -123,22 +123,10 @@ class EarlyStepsController(Controller):
         if isinstance(current, Redirect):
             return current
         raw = (await read_form(request)).get("people", "")
-        maximum = current.appointment_type.max_people
-        people = parse_int(raw)
-        error = None
-        if people is None:
-            error = "Saisissez le nombre de personnes en chiffres, par exemple 2."
-        elif people < 1:
-            error = "Le rendez-vous concerne au moins une personne."
-        elif people > maximum:
-            error = (
-                f"Ce rendez-vous accueille au plus {maximum} "
-                f"personne{'s' if maximum > 1 else ''} à la fois. Pour plus de "
-                "personnes, prenez un autre rendez-vous ensuite."
-            )
-        if error:
+        people = _people(raw, current.appointment_type.max_people)
+        if isinstance(people, str):
             return await self._people_page(
-                request, current, raw, errors={"people": error}, status_code=422
+                request, current, raw, errors={"people": people}, status_code=422
             )
         return await current.advance(wizard.set_people(current.state, people))
 
@@ -221,3 +209,19 @@ class EarlyStepsController(Controller):
             errors=errors or {},
         )
         return render(request, "citizen/step4_contact.html", context, status_code=status_code)
+
+
+def _people(raw: str, maximum: int) -> int | str:
+    """The number of people typed, or why it cannot be taken."""
+    people = parse_int(raw)
+    if people is None:
+        return "Saisissez le nombre de personnes en chiffres, par exemple 2."
+    if people < 1:
+        return "Le rendez-vous concerne au moins une personne."
+    if people > maximum:
+        return (
+            f"Ce rendez-vous accueille au plus {maximum} "
+            f"personne{'s' if maximum > 1 else ''} à la fois. Pour plus de "
+            "personnes, prenez un autre rendez-vous ensuite."
+        )
+    return people

@@ -14,7 +14,7 @@ from litestar.response import Response, Template
 from app.booking import changes, links
 from app.booking.catalogue import current_commune
 from app.booking.links import LinkState
-from app.web.pwa.memo import device_memo
+from app.web.pwa.memo import Status, device_memo
 
 AnyRequest = Request[Any, Any, Any]
 # "Mes rendez-vous" asks about at most this many bookings at once.
@@ -78,11 +78,11 @@ class DevicePagesController(Controller):
                 settings.secret_key, path.removeprefix(links.CANCEL_PREFIX), "cancel"
             )
             booking = await changes.find_booking(db, claim.booking_id) if claim else None
-            state = links.link_state(claim, booking, now) if claim else LinkState.UNKNOWN
-            answer: dict[str, Any] = {"lien": path, "etat": STATES[state]}
+            current = links.link_state(claim, booking, now) if claim else LinkState.UNKNOWN
+            answer: dict[str, Any] = {"lien": path, "etat": STATES[current]}
             # A replaced link gets no newer ones: the last e-mail has them.
-            if state is not LinkState.SUPERSEDED and booking and booking.anonymised_at is None:
-                status = "annule" if booking.status == "cancelled" else "confirme"
+            if current is not LinkState.SUPERSEDED and booking and booking.anonymised_at is None:
+                status: Status = "annule" if booking.status == "cancelled" else "confirme"
                 answer["rendez_vous"] = device_memo(booking, settings.secret_key, status)
             answers.append(answer)
         return Response({"rendez_vous": answers}, headers={"Cache-Control": "no-store"})

@@ -77,12 +77,10 @@ class AccountsController(Controller):
     @post("/nouveau")
     async def create(self, request: AnyRequest, staff: CurrentStaff) -> Response[Any]:
         form = await read_form(request)
-        values = {
-            "display_name": form.get("display_name", "").strip(),
-            "email": form.get("email", "").strip(),
-            "role": form.get("role", ""),
-            "sites": await int_list(request, "sites"),
-        }
+        display_name = form.get("display_name", "").strip()
+        email, role = form.get("email", "").strip(), form.get("role", "")
+        sites = await int_list(request, "sites")
+        values = {"display_name": display_name, "email": email, "role": role, "sites": sites}
         errors = self._check(values)
         state = request.app.state
         if not errors:
@@ -91,10 +89,10 @@ class AccountsController(Controller):
                     created = await create_account(
                         session,
                         commune_id=staff.commune_id,
-                        email=values["email"],
-                        display_name=values["display_name"],
-                        role=Role(values["role"]),
-                        site_ids=values["sites"] if values["role"] == Role.AGENT.value else [],
+                        email=email,
+                        display_name=display_name,
+                        role=Role(role),
+                        site_ids=sites if role == Role.AGENT.value else [],
                         now=state.clock(),
                         actor=staff,
                     )
@@ -124,14 +122,15 @@ class AccountsController(Controller):
     ) -> Response[Any]:
         account = await self._account(request, staff_id)
         form = await read_form(request)
-        values = {"role": form.get("role", ""), "sites": await int_list(request, "sites")}
-        errors = {} if values["role"] in ROLE_HINTS else {"role": "Choisissez un rôle."}
+        role, sites = form.get("role", ""), await int_list(request, "sites")
+        values = {"role": role, "sites": sites}
+        errors = {} if role in ROLE_HINTS else {"role": "Choisissez un rôle."}
         if not errors:
             try:
                 async with request.app.state.db.write() as session:
                     await update_access(
-                        session, staff, staff_id, role=values["role"],
-                        site_ids=values["sites"], now=request.app.state.clock(),
+                        session, staff, staff_id, role=role,
+                        site_ids=sites, now=request.app.state.clock(),
                     )  # fmt: skip
             except AccountError as error:
                 errors["role"] = str(error)

@@ -17,6 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 
 from app.db.models import StaffUser
 from app.staff import sessions
@@ -76,7 +77,8 @@ async def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff
     """The logged-in staff member (read once per request, kept on request.state)."""
     state = connection.state
     if "staff_loaded" in state:
-        return state.get("staff")
+        loaded: StaffUser | None = state.get("staff")
+        return loaded
     app_state = connection.app.state
     staff = await sessions.staff_for_token(
         app_state.db, connection.cookies.get(COOKIE), app_state.clock()
@@ -86,7 +88,7 @@ async def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff
     return staff
 
 
-def _guard(minimum: Role):
+def _guard(minimum: Role) -> Guard:
     async def guard(
         connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
     ) -> None:

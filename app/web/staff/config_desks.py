@@ -189,26 +189,23 @@ class DesksController(Controller):
 
     async def _save(self, request: AnyRequest, staff: Any, desk: Desk | None) -> Response[Any]:
         form = await read_form(request)
-        values = {
-            "name": form.get("name", "").strip(),
-            "site_id": parse_int(form.get("site_id")),
-            "types": await int_list(request, "types"),
-        }
+        name, site_id = form.get("name", "").strip(), parse_int(form.get("site_id"))
+        type_ids = await int_list(request, "types")
+        values = {"name": name, "site_id": site_id, "types": type_ids}
         async with request.app.state.db.read() as session:
             sites = await list_sites(session)
             types = await domain.all_types(session)
-        errors = domain.check_desk(values["name"], values["site_id"], values["types"], sites, types)
-        if not errors:
-            try:
-                async with request.app.state.db.write() as session:
-                    saved = await domain.save_desk(
-                        session, staff, desk_id=desk.id if desk else None, name=values["name"],
-                        site_id=values["site_id"], type_ids=values["types"],
-                        now=request.app.state.clock(),
-                    )  # fmt: skip
-            except domain.DeskError as error:
-                errors["site_id"] = str(error)
-        if errors:
+        errors = domain.check_desk(name, site_id, type_ids, sites, types)
+        if errors or site_id is None:  # a missing site is one of the errors
+            return await self._desk_page(request, desk, values, errors, status_code=422)
+        try:
+            async with request.app.state.db.write() as session:
+                saved = await domain.save_desk(
+                    session, staff, desk_id=desk.id if desk else None, name=name,
+                    site_id=site_id, type_ids=type_ids, now=request.app.state.clock(),
+                )  # fmt: skip
+        except domain.DeskError as error:
+            errors["site_id"] = str(error)
             return await self._desk_page(request, desk, values, errors, status_code=422)
         return Redirect(
             f"{BASE}/{saved.id}?etat={'enregistre' if desk else 'cree'}", status_code=303

@@ -188,7 +188,7 @@ class OpeningHoursController(Controller):
         *,
         deleting: bool,
     ) -> Response[Any]:
-        site = await session.get(Site, rule.site_id)
+        site = await session.get_one(Site, rule.site_id)
         verb = "supprimer" if deleting else "modifier"
         count = len(outcome.orphans)
         return staff_page(

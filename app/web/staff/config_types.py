@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response
 
 from app.configuration import appointment_types as types
 from app.configuration.cancellations import decision_from, shown_ids
+from app.db.models import Site
 from app.web.staff.auth import CurrentStaff, admins_only
 from app.web.staff.config_forms import (
     TEXT_FORM_BODY,
@@ -32,7 +33,9 @@ DONE = {
 }
 
 
-def _form_context(form: types.TypeForm, sites: list, errors: dict, **extra: Any) -> dict:
+def _form_context(
+    form: types.TypeForm, sites: list[Site], errors: dict[str, str], **extra: Any
+) -> dict[str, Any]:
     return {
         "form": form,
         "values": form.values,

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.catalogue import current_commune
 from app.configuration import identity
 from app.configuration.logo import MAX_BYTES
+from app.db.models import Commune
 from app.web.staff.auth import CurrentStaff, admins_only
 from app.web.staff.config_forms import IDENTITY_FORM_BODY, read_config_form
 from app.web.staff.view import staff_page
@@ -33,7 +36,7 @@ class ConfigurationController(Controller):
         self, request: AnyRequest, staff: CurrentStaff, fait: FromQuery[str | None] = None
     ) -> Response[Any]:
         async with request.app.state.db.read() as session:
-            commune = await current_commune(session)
+            commune = await _commune(session)
         return staff_page(
             request,
             IDENTITY,
@@ -52,7 +55,7 @@ class ConfigurationController(Controller):
         parsed, errors, values = identity.parse(form.values, form.file)
         state = request.app.state
         async with state.db.write() as session:
-            commune = await current_commune(session)
+            commune = await _commune(session)
             if parsed is None:
                 return staff_page(
                     request,
@@ -72,3 +75,11 @@ class ConfigurationController(Controller):
             # the commune on each request.
             state.commune = await current_commune(session)
         return Redirect("/admin/configuration/commune?fait=1", status_code=303)
+
+
+async def _commune(session: AsyncSession) -> Commune:
+    """The commune being configured (there is one: the administrator's account is in it)."""
+    commune = await current_commune(session)
+    if commune is None:
+        raise NotFoundException()
+    return commune

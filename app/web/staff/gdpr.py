@@ -29,7 +29,7 @@ from app.gdpr.retention import (
     parse_retention_days,
     set_retention,
 )
-from app.reports.rows import STATUS_LABELS
+from app.reports.rows import STATUS_LABELS, BookingRow
 from app.staff.audit import record
 from app.web.citizen.forms import parse_int, read_form
 from app.web.staff.auth import admins_only
@@ -42,7 +42,7 @@ CONFIRM = "staff/rgpd_effacement.html"
 ADMIN = {"role": "admin"}
 
 
-def _refs(rows) -> str:
+def _refs(rows: list[BookingRow]) -> str:
     return ", ".join(row.reference for row in rows) or "aucun"
 
 

@@ -91,14 +91,15 @@ class PhoneBookingController(Controller):
         semaine: FromQuery[str | None] = None,
     ) -> Response[Any]:
         values = {"type": type or "", "personnes": personnes or ""}
-        appointment_type, errors = await _check_type(request, staff, values)
-        if errors:
-            return await _type_page(request, staff, values, errors, status_code=422)
+        checked = await _check_type(request, staff, values)
+        if isinstance(checked, dict):
+            return await _type_page(request, staff, values, checked, status_code=422)
+        appointment_type, people = checked
         week = parse_day(semaine)
         return await _slot_page(
             request,
             appointment_type,
-            int(values["personnes"]),
+            people,
             monday_of(week) if week else None,
             values={"jeton": new_form_token()},
         )
@@ -107,10 +108,10 @@ class PhoneBookingController(Controller):
     async def book(self, request: AnyRequest, staff: CurrentStaff) -> Response[Any]:
         form = await read_form(request)
         values = {"type": form.get("type", ""), "personnes": form.get("personnes", "")}
-        appointment_type, errors = await _check_type(request, staff, values)
-        if errors:
-            return await _type_page(request, staff, values, errors, status_code=422)
-        people = int(values["personnes"])
+        checked = await _check_type(request, staff, values)
+        if isinstance(checked, dict):
+            return await _type_page(request, staff, values, checked, status_code=422)
+        appointment_type, people = checked
         details, contact_errors, contact_values = validate_contact(
             form, appointment_type.extra_fields, for_staff=True
         )
@@ -122,7 +123,7 @@ class PhoneBookingController(Controller):
         tz = ZoneInfo(appointment_type.site.timezone)
         week = monday_of(start.astimezone(tz).date()) if start else None
         errors = {**({} if start else {"creneau": NO_SLOT}), **contact_errors.messages}
-        if errors:
+        if errors or start is None or details is None:  # each missing one is an error
             return await _slot_page(
                 request, appointment_type, people, week, values=page_values, errors=errors
             )
@@ -162,15 +163,18 @@ class PhoneBookingController(Controller):
 
 async def _check_type(
     request: AnyRequest, staff: StaffUser, values: dict[str, str]
-) -> tuple[AppointmentType | None, dict[str, str]]:
+) -> tuple[AppointmentType, int] | dict[str, str]:
+    """The type and the number of people chosen, or the errors to show."""
     async with request.app.state.db.read() as session:
         appointment_type = await bookable_type(
             session, parse_int(values["type"]), visible_site_ids(staff)
         )
     if appointment_type is None:
-        return None, {"type": NO_TYPE}
+        return {"type": NO_TYPE}
     error = people_error(values["personnes"], appointment_type)
-    return appointment_type, ({"personnes": error} if error else {})
+    if error:
+        return {"personnes": error}
+    return appointment_type, int(values["personnes"])
 
 
 async def _type_page(

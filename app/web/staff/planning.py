@@ -49,9 +49,10 @@ class PlanningController(Controller):
                 raise NotFoundException()
             chosen = sites[0]
             if site:
-                chosen = next((s for s in sites if s.id == parse_int(site)), None)
-                if chosen is None:
+                asked = next((s for s in sites if s.id == parse_int(site)), None)
+                if asked is None:
                     raise NotFoundException()  # no such site, or not one of the agent's
+                chosen = asked
             desk = next((d for d in chosen.desks if d.id == parse_int(guichet)), None)
             tz = ZoneInfo(chosen.timezone)
             today = now.astimezone(tz).date()

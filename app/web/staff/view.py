@@ -49,13 +49,13 @@ class MenuItem:
 
 def page_roles(app: Litestar) -> dict[str, str]:
     """Path → the role its GET handler declares (computed once per application)."""
-    cached = getattr(app.state, "staff_page_roles", None)
+    cached: dict[str, str] | None = getattr(app.state, "staff_page_roles", None)
     if cached is not None:
         return cached
     roles: dict[str, str] = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            methods = getattr(handler, "http_methods", set())
+            methods: set[str] = getattr(handler, "http_methods", set())
             role = handler.opt.get("role")
             if "GET" in methods and role and route.path.startswith("/admin"):
                 roles[route.path] = role
