@@ -66,9 +66,14 @@ class Axe:
 
     With JavaScript on, axe is injected through the DevTools protocol (the page's CSP
     allows no inline script, and none is needed). With JavaScript off, timers never fire so
-    axe cannot run in that page: the page's DOM is then audited in a JavaScript-enabled
-    page of the same size, served the same HTML without its scripts and the same CSS.
+    axe cannot run in that page: the page's DOM is then audited in a mirror, a
+    JavaScript-enabled page of the same size on the same origin, given the same HTML without
+    its scripts (the same CSS then loads) and the same address. The mirror is one page for
+    all the audits of a watched page: its window, and the axe-core injected in it, outlive
+    each new document written into it.
     """
+
+    MIRROR_PATH = "/__axe_mirror__"  # answered by the mirror's own route, not the server
 
     def __init__(self, browser, base_url: str, source: str, viewport: dict[str, int], *, js: bool):
         self.browser = browser
@@ -76,16 +81,11 @@ class Axe:
         self.source = source
         self.viewport = viewport
         self.js = js
+        self._mirror_context = None
         self._mirror = None
 
     def run(self, page) -> list[dict[str, Any]]:
-        if self.js:
-            return self._run_in(page)
-        mirror = self._mirror_of(page)
-        try:
-            return self._run_in(mirror)
-        finally:
-            mirror.close()
+        return self._run_in(page if self.js else self._mirror_of(page))
 
     def _run_in(self, page) -> list[dict[str, Any]]:
         if not page.evaluate("typeof window.axe !== 'undefined'"):
@@ -95,20 +95,24 @@ class Axe:
     def _mirror_of(self, page):
         html = SCRIPT_TAG.sub("", page.content())
         if self._mirror is None:
-            self._mirror = new_context(self.browser, self.base_url, viewport=self.viewport)
-        mirror = self._mirror.new_page()
-        url = page.url
-
-        def serve(route) -> None:
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-
-        mirror.route(lambda candidate: candidate == url, serve)
-        mirror.goto(url)
-        return mirror
+            self._mirror_context = new_context(self.browser, self.base_url, viewport=self.viewport)
+            self._mirror = self._mirror_context.new_page()
+            self._mirror.route(
+                f"{self.base_url}{self.MIRROR_PATH}",
+                lambda route: route.fulfill(
+                    status=200,
+                    content_type="text/html; charset=utf-8",
+                    body="<!DOCTYPE html><title>axe</title>",
+                ),
+            )
+            self._mirror.goto(self.MIRROR_PATH)  # the origin of the page's CSS and images
+        self._mirror.set_content(html)  # waits for its stylesheets and images
+        self._mirror.evaluate("url => history.replaceState(null, '', url)", page.url)
+        return self._mirror
 
     def close(self) -> None:
-        if self._mirror is not None:
-            self._mirror.close()
+        if self._mirror_context is not None:
+            self._mirror_context.close()
 
 
 @dataclass
