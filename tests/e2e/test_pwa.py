@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -229,6 +230,22 @@ def test_chromium_reports_no_installability_error(browser, pwa_server: Restartab
             expect(page.get_by_role("button", name="Installer l'application")).to_be_visible()
         finally:
             context.close()
+
+
+def test_the_browser_runs_at_the_suites_instant(open_page) -> None:
+    """The pages' scripts (the device's memory drops bookings a month past their end) see
+    the server's day: the browser's clock starts at the suite's instant and runs on, its
+    timers fire, in Paris time."""
+    page = open_page(js=True, viewport=PHONE).page
+    page.goto("/mes-rendez-vous")
+    start = FIXED_NOW.timestamp() * 1000
+    now = page.evaluate("Date.now()")
+    assert start <= now < start + 10 * 60 * 1000, (now, start)
+    later = page.evaluate("new Promise(done => setTimeout(() => done(Date.now()), 50))")
+    assert later >= now + 50
+    offset = FIXED_NOW.astimezone(ZoneInfo("Europe/Paris")).utcoffset()
+    assert page.evaluate("new Date().getTimezoneOffset()") == -offset.total_seconds() / 60
+    expect(page.locator("#appareil-liste")).to_contain_text("Aucun rendez-vous")
 
 
 def test_the_device_pages_say_what_they_need_without_javascript(open_page) -> None:
