@@ -162,7 +162,11 @@ def validate_contact(
             errors["email"] = wording.email_missing
     else:
         try:
-            email = validate_email(email, check_deliverability=False).normalized
+            # An accented name before the @ (SMTPUTF8) cannot be written in the messages'
+            # headers: refused here, not when the confirmation is composed (a 500).
+            email = validate_email(
+                email, check_deliverability=False, allow_smtputf8=False
+            ).normalized
         except EmailNotValidError:
             errors["email"] = (
                 "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
