@@ -154,6 +154,9 @@ class PageWatch:
     def audit(self, name: str) -> None:
         """Zero WCAG 2.1 AA violation according to axe-core; the full page is photographed
         when it fails (and always with CRENEAU_E2E_SCREENSHOTS=1)."""
+        # The document whole: its HTML parsed and its stylesheets applied. (The callers
+        # first wait for what the new state shows: a form's answer is not yet the page.)
+        self.page.wait_for_load_state("load")
         self.screenshot(name)
         violations = self.axe.run(self.page)
         if violations and not SCREENSHOTS_ALL:

@@ -84,6 +84,7 @@ def test_an_administrator_creates_a_type_with_hours_and_a_citizen_books_it(
     expect(page.locator("h1")).to_have_text("Types de rendez-vous")
     watch.audit("config-bureau-2-types")
     page.get_by_role("link", name="Créer un type de rendez-vous").click()
+    expect(page.locator("h1")).to_have_text("Nouveau type de rendez-vous")
     watch.audit("config-bureau-3-type-nouveau")
 
     # Wrong values first: nothing is created, the form says why, what was typed stays.
