@@ -9,14 +9,14 @@ import io
 import json
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.db.models import AuditEvent, Booking, Commune, Site
 from app.staff.roles import Role
-from tests.days import TODAY, TUESDAY, monday_of, open_day
+from tests.days import TODAY, TUESDAY, at, monday_of, open_day
 from tests.integration.data_helpers import add_booking, local, read, write
 from tests.integration.helpers import text_of
 from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
@@ -201,6 +201,24 @@ def test_statistics_default_to_the_last_twelve_weeks(settings, client, data):
     last = monday_of(TODAY) + timedelta(days=6)
     assert f'value="{first}"' in page.text and f'value="{last}"' in page.text
     assert text_of(page.text).count("semaine") >= 1
+
+
+def test_default_periods_follow_the_day_in_paris_even_just_after_midnight(settings, client, clock):
+    """At 00:30 in Paris it is still the day before in UTC: the default periods of the
+    statistics (this week and the eleven before) and of the export (from the first of the
+    month) follow the day in Paris."""
+    monday = monday_of(TODAY) + timedelta(weeks=1)
+    clock.now = at(monday, 0, 30).astimezone(UTC)  # the clock speaks UTC, like the app's
+    as_role(settings, client, Role.VIEWER)
+    stats = client.get("/admin/statistiques").text
+    assert f'value="{monday - timedelta(weeks=11)}"' in stats
+    assert f'value="{monday + timedelta(days=6)}"' in stats
+    first = (TODAY.replace(day=1) + timedelta(days=31)).replace(day=1)  # next month's
+    clock.now = at(first, 0, 30).astimezone(UTC)
+    as_role(settings, client, Role.VIEWER)  # a new session: the other one went idle
+    export = client.get("/admin/export").text
+    assert f'value="{first}"' in export
+    assert f'value="{first + timedelta(days=28)}"' in export
 
 
 def test_statistics_of_an_empty_period_and_of_a_bad_one(settings, client, data):
