@@ -4,7 +4,7 @@ released by a change of answers, public holidays of Alsace-Moselle, type-specifi
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, time, timedelta
 
 from sqlalchemy import insert, select, update
 
@@ -198,7 +198,7 @@ SAINT_STEPHEN = "2026-12-26T09:00:00+01:00"  # a Saturday: the demo opens 9:00â€
 def test_alsace_moselle_communes_close_on_saint_stephens_day(citizen, settings, clock):
     # A scenario of its own: early December 2026, when Saint Stephen's day (26 December,
     # a public holiday in Alsace-Moselle only) is a Saturday within the booking horizon.
-    clock.now = at(date(2026, 12, 1), 8, 0)
+    clock.now = at(date(2026, 12, 1), 8, 0).astimezone(UTC)
     set_type(settings, CCAS, horizon_days=60)
     page, _ = walk_to(citizen, 5)
     saturday = citizen.get(f"{PATHS[5]}?semaine=2026-12-21").text
