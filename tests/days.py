@@ -55,3 +55,50 @@ def monday_of(day: date) -> date:
 def later(**delta: float) -> datetime:
     """The suite's instant plus a duration (UTC)."""
     return FIXED_NOW + timedelta(**delta)
+
+
+# --- added by the integration tests of the back office (integ2) ---------------------------
+
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTH_NAMES = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def french_date(day: date) -> str:
+    """A day as the pages write it, « lundi 30 novembre 2026 », « mardi 1er décembre 2026 »
+    (spelt here, not borrowed from the application, so that the tests check its spelling)."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{WEEKDAY_NAMES[day.weekday()]} {number} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def french_time(moment: datetime) -> str:
+    """A time of day in Paris as the pages write it: « 8 h », « 10 h 30 » (ordinary spaces:
+    compare with text whose spaces were collapsed)."""
+    local = moment.astimezone(PARIS)
+    return f"{local.hour} h {local.minute:02d}" if local.minute else f"{local.hour} h"
+
+
+def local_day(moment: datetime) -> date:
+    """The day in Paris of an instant (a booking's start, the suite's instant)."""
+    return moment.astimezone(PARIS).date()
+
+
+def next_public_holiday(*, after: int = 1) -> date:
+    """The first French public holiday, Monday to Saturday (a day the demo commune would
+    otherwise open), at least `after` days after today."""
+    day = TODAY + timedelta(days=after)
+    while day.weekday() == SUNDAY or day not in holidays.France(years=day.year):
+        day += timedelta(days=1)
+    return day
