@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import argon2.profiles
@@ -98,11 +98,15 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 class Clock:
+    """The application's clock in a test: `clock.now = …` moves it. Like the real one it
+    answers in UTC, whatever zone the test wrote the instant in (a Paris time given back
+    as is would hide a confusion between the UTC and the local date)."""
+
     def __init__(self, now: datetime) -> None:
         self.now = now
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.now.astimezone(UTC)
 
 
 @pytest.fixture
