@@ -64,13 +64,13 @@ def cheap_password_hashing() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """The schema at head, made once per test process: a file (SQLite) or a template
-    database (PostgreSQL) that each test copies."""
+    """The schema at head, made once per test process: a file that each test copies
+    (SQLite), or a database that is emptied before each test (PostgreSQL)."""
     if POSTGRES_URL:
         databases = PostgresDatabases(POSTGRES_URL)
-        databases.create_template()
+        databases.create()
         yield databases
-        databases.drop_template()
+        databases.drop()
     else:
         yield migrated_sqlite_file(tmp_path_factory.mktemp("template"))
 
@@ -79,9 +79,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[obje
 def database_url(tmp_path: Path, migrated_database) -> Iterator[str]:
     """A database of its own for this test, migrated to head."""
     if isinstance(migrated_database, PostgresDatabases):
-        name, url = migrated_database.clone()
-        yield url
-        migrated_database.drop(name)
+        yield migrated_database.fresh()
     else:
         yield copy_sqlite(migrated_database, tmp_path)
 
