@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import argon2.profiles
@@ -64,13 +64,13 @@ def cheap_password_hashing() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """The schema at head, made once per test process: a file (SQLite) or a template
-    database (PostgreSQL) that each test copies."""
+    """The schema at head, made once per test process: a file that each test copies
+    (SQLite), or a database that is emptied before each test (PostgreSQL)."""
     if POSTGRES_URL:
         databases = PostgresDatabases(POSTGRES_URL)
-        databases.create_template()
+        databases.create()
         yield databases
-        databases.drop_template()
+        databases.drop()
     else:
         yield migrated_sqlite_file(tmp_path_factory.mktemp("template"))
 
@@ -79,9 +79,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[obje
 def database_url(tmp_path: Path, migrated_database) -> Iterator[str]:
     """A database of its own for this test, migrated to head."""
     if isinstance(migrated_database, PostgresDatabases):
-        name, url = migrated_database.clone()
-        yield url
-        migrated_database.drop(name)
+        yield migrated_database.fresh()
     else:
         yield copy_sqlite(migrated_database, tmp_path)
 
@@ -98,11 +96,15 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 class Clock:
+    """The application's clock in a test: `clock.now = …` moves it. Like the real one it
+    answers in UTC, whatever zone the test wrote the instant in (a Paris time given back
+    as is would hide a confusion between the UTC and the local date)."""
+
     def __init__(self, now: datetime) -> None:
         self.now = now
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.now.astimezone(UTC)
 
 
 @pytest.fixture

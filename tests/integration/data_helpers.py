@@ -18,6 +18,7 @@ from app.db.models import AppointmentType, Booking
 from app.db.session import Database
 from app.demo import load_demo
 from app.settings import Settings
+from tests.days import TODAY
 
 PARIS = ZoneInfo("Europe/Paris")
 T = TypeVar("T")
@@ -34,7 +35,9 @@ def run_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-def seed_demo(settings: Settings, today: date = date(2026, 11, 30)) -> None:
+def seed_demo(settings: Settings, today: date = TODAY) -> None:
+    """The demo commune as the application loads it on a first start at the suite's
+    instant."""
     run_db(settings, lambda db: load_demo(db, today))
 
 

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -21,6 +22,13 @@ from app.db.session import Database
 from app.outbox.worker import RetryPolicy, Worker
 from app.settings import MailSettings, Settings
 from app.wiring import delivery_channels
+from tests.days import PARIS
+
+
+def sms_when(start: datetime) -> str:
+    """How an SMS writes a start, in Paris: « 30/11/2026 a 10h00 », « 07/12/2026 a 8h30 »."""
+    local = start.astimezone(PARIS)
+    return f"{local:%d/%m/%Y} a {local.hour}h{local.minute:02d}"
 
 
 def free_port() -> int:

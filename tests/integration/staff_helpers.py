@@ -8,7 +8,7 @@ import itertools
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +19,8 @@ from app.demo import load_demo
 from app.settings import Settings
 from app.staff.accounts import create_account
 from app.staff.roles import Role
+from tests.days import TODAY
+from tests.instant import FIXED_NOW
 
 PASSWORD = "un mot de passe de test assez long"
 LOGIN = "/admin/connexion"
@@ -44,9 +46,11 @@ def create_staff(
     name: str | None = None,
     password: str = PASSWORD,
     first_site: bool = False,
+    now: datetime | None = None,
 ) -> StaffMember:
-    """An active account in the test database (the demo commune is created if missing).
-    `first_site=True` gives an agent the commune's first site."""
+    """An active account in the test database (the demo commune is created if missing),
+    created at the suite's instant unless `now` says when. `first_site=True` gives an agent
+    the commune's first site."""
     role = Role(role)
     number = next(_numbers)
     email = email or f"{role.value}{number}@mairie.example.fr"
@@ -54,7 +58,7 @@ def create_staff(
     async def run() -> StaffMember:
         db = Database(settings.database_url)
         try:
-            await load_demo(db, date.today())
+            await load_demo(db, TODAY)
             async with db.write() as session:
                 commune = (await session.execute(select(Commune).order_by(Commune.id))).scalar()
                 site_ids = list(sites or [])
@@ -68,7 +72,7 @@ def create_staff(
                     role=role,
                     password=password,
                     site_ids=site_ids,
-                    now=datetime.now(UTC),
+                    now=now or FIXED_NOW,
                 )
                 return StaffMember(staff.id, staff.email, password, role.value, site_ids)
         finally:

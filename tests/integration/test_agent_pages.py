@@ -23,13 +23,15 @@ from app.db.models import (
 )
 from app.staff.roles import Role
 from tests.conftest import CSRF_RE
+from tests.days import MONDAY, TUESDAY, french_date, next_public_holiday, open_day, slot
+from tests.integration.changes_helpers import book_at
 from tests.integration.flow import slot_values
 from tests.integration.helpers import URBANISM, bookings, execute, fetch, text_of, walk_to
 from tests.integration.staff_helpers import create_staff, logged_in
 
 TOWN_HALL = "Hôtel de ville"
 SOCIAL = "Espace solidarité"
-MONDAY = "2026-11-30"
+DAY = open_day(MONDAY)  # the day of the town hall's booking: an open Monday ahead
 
 
 def site_id(settings, name: str) -> int:
@@ -91,10 +93,10 @@ class Staff:
 
 @pytest.fixture
 def town_hall_booking(citizen, settings) -> Booking:
-    """A citizen's booking at the town hall: urbanism, Monday 30 November 10:00."""
-    walk_to(citizen, 7, title=URBANISM)
+    """A citizen's booking at the town hall: urbanism, 10:00 on an open Monday ahead."""
+    booking = book_at(citizen, settings, slot(DAY, 10, 0), title=URBANISM)
     citizen.client.cookies.clear()
-    return bookings(settings)[-1]
+    return booking
 
 
 @pytest.fixture
@@ -128,17 +130,17 @@ def test_the_day_planning_shows_bookings_free_places_and_absences(
         settings,
         insert(BlockedInterval).values(
             desk_id=passport_desk.id,
-            start=datetime.fromisoformat(f"{MONDAY}T14:00:00+01:00"),
-            end=datetime.fromisoformat(f"{MONDAY}T17:00:00+01:00"),
+            start=datetime.fromisoformat(slot(DAY, 14, 0)),
+            end=datetime.fromisoformat(slot(DAY, 17, 0)),
             label="Formation",
             source="manual",
         ),
     )
-    page = staff.as_(agent).get(f"/admin/planning?jour={MONDAY}")
+    page = staff.as_(agent).get(f"/admin/planning?jour={DAY}")
     assert page.status_code == 200
     text = text_of(page.text)
     assert "Planning — Hôtel de ville" in text
-    assert "Lundi 30 novembre 2026" in text
+    assert french_date(DAY).capitalize() in text  # « Lundi 7 décembre 2026 »
     assert "DUPONT Camille" in text and "Urbanisme — permis de construire" in text
     assert f'href="/admin/rendez-vous/{town_hall_booking.id}"' in page.text
     assert "Places libres" in text and "Carte d'identité / passeport" in text
@@ -151,12 +153,14 @@ def test_the_day_planning_shows_bookings_free_places_and_absences(
 
 
 def test_the_week_planning_and_its_navigation(staff, agent, town_hall_booking):
-    page = staff.as_(agent).get("/admin/planning?vue=semaine&jour=2026-12-02")
+    wednesday = DAY + timedelta(days=2)
+    page = staff.as_(agent).get(f"/admin/planning?vue=semaine&jour={wednesday}")
     text = text_of(page.text)
-    assert "Semaine du lundi 30 novembre 2026 au dimanche 6 décembre 2026" in text
+    sunday = DAY + timedelta(days=6)
+    assert f"Semaine du {french_date(DAY)} au {french_date(sunday)}" in text
     assert "DUPONT Camille" in text
-    assert "vue=semaine&amp;jour=2026-11-25" in page.text  # previous week
-    assert "vue=semaine&amp;jour=2026-12-09" in page.text
+    assert f"vue=semaine&amp;jour={wednesday - timedelta(days=7)}" in page.text  # previous week
+    assert f"vue=semaine&amp;jour={wednesday + timedelta(days=7)}" in page.text
 
 
 def test_a_desk_filter_and_a_closed_day(staff, agent, town_hall_booking, settings):
@@ -164,24 +168,24 @@ def test_a_desk_filter_and_a_closed_day(staff, agent, town_hall_booking, setting
     desks = {d.name: d.id for d in fetch(settings, select(Desk).where(Desk.id > 0))}
     booked_desk = town_hall_booking.desk.name
     other_desk = next(n for n in desks if n.startswith("Urbanisme") and n != booked_desk)
-    own = staff.get(f"/admin/planning?jour={MONDAY}&guichet={desks[booked_desk]}")
+    own = staff.get(f"/admin/planning?jour={DAY}&guichet={desks[booked_desk]}")
     assert "DUPONT Camille" in text_of(own.text)
     assert f"Planning — Hôtel de ville — {booked_desk}" in text_of(own.text)
-    other = staff.get(f"/admin/planning?jour={MONDAY}&guichet={desks[other_desk]}")
+    other = staff.get(f"/admin/planning?jour={DAY}&guichet={desks[other_desk]}")
     assert "DUPONT" not in other.text and "Aucun rendez-vous." in text_of(other.text)
-    christmas = staff.get("/admin/planning?jour=2026-12-25")
-    assert "Site fermé : Jour férié." in text_of(christmas.text)
-    assert "Aucun rendez-vous." in text_of(christmas.text)
+    holiday = staff.get(f"/admin/planning?jour={next_public_holiday()}")
+    assert "Site fermé : Jour férié." in text_of(holiday.text)
+    assert "Aucun rendez-vous." in text_of(holiday.text)
 
 
 def test_an_agent_never_sees_the_planning_of_another_site(
     staff, social_agent, town_hall_booking, settings
 ):
     staff.as_(social_agent)
-    other = staff.get(f"/admin/planning?jour={MONDAY}&site={site_id(settings, TOWN_HALL)}")
+    other = staff.get(f"/admin/planning?jour={DAY}&site={site_id(settings, TOWN_HALL)}")
     assert other.status_code == 404
     assert "Dupont" not in other.text and "DUPONT" not in other.text
-    own = staff.get(f"/admin/planning?jour={MONDAY}")
+    own = staff.get(f"/admin/planning?jour={DAY}")
     assert own.status_code == 200
     assert "Espace solidarité" in own.text and "DUPONT" not in own.text
 
@@ -198,7 +202,7 @@ def test_an_agent_without_a_site_is_told_why_the_planning_is_empty(
 
 
 def test_planning_filters_carry_nothing_personal(staff, agent, town_hall_booking):
-    page = staff.as_(agent).get(f"/admin/planning?jour={MONDAY}")
+    page = staff.as_(agent).get(f"/admin/planning?jour={DAY}")
     for href in re.findall(r'href="([^"]+)"', page.text):
         assert "dupont" not in href.lower() and "@" not in href
 
@@ -249,7 +253,7 @@ def test_the_detail_shows_everything_and_the_actions_to_an_agent(staff, agent, t
     text = text_of(page.text)
     for expected in (
         town_hall_booking.reference,
-        "Lundi 30 novembre 2026, de 10 h à 10 h 30",
+        f"{french_date(DAY).capitalize()}, de 10 h à 10 h 30",
         "Urbanisme — permis de construire",
         "DUPONT Camille",
         "camille.dupont@example.org",
@@ -273,7 +277,7 @@ def test_another_sites_agent_gets_404_without_data_and_changes_nothing(
         staff.get(path + "/annuler"),
         staff.post(path + "/annuler", {"sequence": "0"}),
         staff.post(path + "/presence", {"presence": "venu"}),
-        staff.post(path + "/deplacer", {"sequence": "0", "creneau": "2026-12-01T10:00:00+01:00"}),
+        staff.post(path + "/deplacer", {"sequence": "0", "creneau": slot(open_day(TUESDAY), 10)}),
     ):
         assert response.status_code == 404
         assert "DUPONT" not in response.text and "Dupont" not in response.text
@@ -331,7 +335,8 @@ def test_an_agent_moves_a_booking_and_the_citizen_is_emailed(
         page.text
     )
     history = text_of(page.text).split("Historique", 1)[1]
-    assert f"Rendez-vous {town_hall_booking.reference} déplacé du 30/11/2026 10:00" in history
+    moved_from = f"{DAY:%d/%m/%Y} 10:00"
+    assert f"Rendez-vous {town_hall_booking.reference} déplacé du {moved_from}" in history
     assert agent.email in history  # who did it
     moved = booking_of(settings, town_hall_booking.id)
     assert moved.start == datetime.fromisoformat(slots[3]) and moved.sequence == 1
@@ -346,8 +351,9 @@ def test_an_agent_moves_a_booking_and_the_citizen_is_emailed(
 def test_a_move_to_a_taken_slot_or_without_a_slot_is_refused_in_french(
     staff, agent, citizen, town_hall_booking, settings
 ):
-    for _ in range(3):  # 10:00 on the second desk, then 10:30 on both: 10:30 is full
-        walk_to(citizen, 7, title=URBANISM, slot_index=0)
+    # 10:00 on the second desk, then 10:30 on both: 10:30 is full.
+    for hour, minute in ((10, 0), (10, 30), (10, 30)):
+        book_at(citizen, settings, slot(DAY, hour, minute), title=URBANISM)
         citizen.client.cookies.clear()
     full = bookings(settings)[-1].start
     assert full == town_hall_booking.start + timedelta(minutes=30)

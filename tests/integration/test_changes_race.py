@@ -17,9 +17,11 @@ from app.db.models import AppointmentType
 from app.db.session import Database
 from app.demo import load_demo
 from tests.conftest import FIXED_NOW
+from tests.days import TODAY, TUESDAY, open_day, slot
 from tests.integration.helpers import answered_draft
 
-SLOTS = [f"2026-12-01T{hour}:00+01:00" for hour in ("10:00", "10:30", "11:00", "11:30")]
+# Four CCAS slots of a Tuesday morning in the booking window (Paris time).
+SLOTS = [slot(open_day(TUESDAY), hour, minute) for hour in (10, 11) for minute in (0, 30)]
 LATER = FIXED_NOW + timedelta(hours=1)
 
 
@@ -53,7 +55,7 @@ async def _modification(store: DraftStore, booking, slot: str) -> int:
 def _run(database_url, scenario):
     async def main():
         db = Database(database_url)
-        await load_demo(db, FIXED_NOW.date())
+        await load_demo(db, TODAY)
         try:
             return await scenario(db, DraftStore(db, timedelta(hours=1)))
         finally:

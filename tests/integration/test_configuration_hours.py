@@ -8,11 +8,19 @@ from datetime import time
 from sqlalchemy import select
 
 from app.db.models import OpeningRule, OutboxMessage, Site
+from tests.days import MONDAY, SUNDAY, open_day, slot
+from tests.integration.changes_helpers import book_at, offered_in_week
 from tests.integration.config_helpers import admin, audit_actions, post_form, summary_messages
-from tests.integration.flow import book, slot_values, walk_to_slots
+from tests.integration.flow import walk_to_slots
 from tests.integration.helpers import bookings, fetch, text_of
 
 BASE = "/admin/configuration/horaires"
+DAY = open_day(MONDAY)  # an open Monday ahead
+
+
+def book_monday_10h(citizen, settings) -> None:
+    """A CCAS booking at 10:00 on that Monday, inside the Monday 8:30–12:00 rule."""
+    book_at(citizen, settings, slot(DAY, 10, 0))
 
 
 def social_site(settings) -> Site:
@@ -20,7 +28,7 @@ def social_site(settings) -> Site:
 
 
 def monday_morning(settings) -> OpeningRule:
-    """The CCAS's Monday 8:30–12:00, where the first free slot of the fixed clock lies."""
+    """The CCAS's Monday 8:30–12:00, where `book_monday_10h` books."""
     site = social_site(settings)
     return fetch(
         settings,
@@ -51,7 +59,7 @@ def rule_form(rule: OpeningRule, **changes: str) -> dict[str, str]:
 def test_deleting_hours_with_a_booking_asks_and_keeping_it_changes_no_booking(
     client, settings, citizen
 ):
-    book(citizen)
+    book_monday_10h(citizen, settings)
     booking = bookings(settings)[0]
     rule = monday_morning(settings)
     admin(client, settings)
@@ -79,7 +87,7 @@ def test_deleting_hours_with_a_booking_asks_and_keeping_it_changes_no_booking(
 def test_shortening_hours_can_cancel_the_bookings_left_outside_with_the_citizen_told(
     client, settings, citizen
 ):
-    slot, _ = book(citizen)
+    book_monday_10h(citizen, settings)
     booking = bookings(settings)[0]
     rule = monday_morning(settings)
     admin(client, settings)
@@ -113,7 +121,7 @@ def test_shortening_hours_can_cancel_the_bookings_left_outside_with_the_citizen_
 def test_a_decision_about_other_bookings_than_those_now_concerned_is_asked_again(
     client, settings, citizen
 ):
-    book(citizen)
+    book_monday_10h(citizen, settings)
     booking = bookings(settings)[0]
     rule = monday_morning(settings)
     admin(client, settings)
@@ -169,7 +177,9 @@ def test_an_end_at_24_00_is_midnight_as_the_list_shows_it(client, settings):
 
 def test_a_new_rule_opens_new_slots(client, settings, citizen):
     site = social_site(settings)
-    before = slot_values(walk_to_slots(citizen).text)
+    sunday = open_day(SUNDAY)  # a Sunday ahead that is no public holiday
+    walk_to_slots(citizen)
+    before = offered_in_week(citizen, sunday)
     admin(client, settings)
     answer = post_form(
         client,
@@ -178,7 +188,7 @@ def test_a_new_rule_opens_new_slots(client, settings, citizen):
             "site_id": str(site.id),
             "type_id": "",
             "desk_id": "",
-            "weekday": "6",  # Sunday: opens in the week step 5 shows first
+            "weekday": "6",  # Sunday
             "start": "09:00",
             "end": "12:00",
             "valid_from": "",
@@ -188,5 +198,7 @@ def test_a_new_rule_opens_new_slots(client, settings, citizen):
     )
     assert answer.status_code == 303
     assert "opening_rule.created" in audit_actions(settings)
-    after = slot_values(walk_to_slots(citizen).text)
+    walk_to_slots(citizen)
+    after = offered_in_week(citizen, sunday)
     assert len(after) > len(before)
+    assert slot(sunday, 9, 0) in after and slot(sunday, 9, 0) not in before

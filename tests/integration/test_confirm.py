@@ -11,6 +11,16 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 
 from tests.conftest import FIXED_NOW
+from tests.days import (
+    NOTICE,
+    first_free,
+    free_starts,
+    french_date,
+    french_time,
+    later,
+    monday_of,
+    next_free,
+)
 from tests.integration.flow import CONTACT, slot_values
 from tests.integration.helpers import (
     CCAS,
@@ -28,11 +38,26 @@ from tests.integration.helpers import (
 )
 
 TAKEN = "Ce créneau vient d'être pris par quelqu'un d'autre."
-MONDAY_10H = "2026-11-30T10:00:00+01:00"
+# The first slot offered: the first opening time two hours (the notice) after the instant.
+FIRST = first_free()
+FIRST_SLOT = FIRST.isoformat()
+# A scenario about one calendar fact: Monday 30 November 2026, 08:00 in Paris, the eve of a
+# 1 December that is a Tuesday.
+END_OF_NOVEMBER_2026 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 
 
 def someone(n: int) -> dict[str, str]:
     return {**CONTACT, "first_name": f"Personne{n}", "email": f"personne{n}@example.org"}
+
+
+def week_of(slot: str) -> str:
+    """Step 5 showing the week of `slot`."""
+    return f"{PATHS[5]}?semaine={monday_of(datetime.fromisoformat(slot).date())}"
+
+
+def offered(person, slot: str) -> list[str]:
+    """The slots step 5 offers in the week of `slot`."""
+    return slot_values(person.get(week_of(slot)).text)
 
 
 # --- the booking row ------------------------------------------------------------------------
@@ -40,12 +65,12 @@ def someone(n: int) -> dict[str, str]:
 
 def test_confirming_stores_the_booking(citizen, settings):
     _, slot = walk_to(citizen, 7)
-    assert slot == MONDAY_10H
+    assert slot == FIRST_SLOT
     (booking,) = bookings(settings)
     assert booking.status == "confirmed"
     assert booking.type.title == CCAS
     assert booking.desk.name == "Accueil CCAS"
-    assert booking.start == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert booking.start == FIRST
     assert booking.end - booking.start == timedelta(minutes=30)
     assert booking.people == 1
     assert (booking.last_name, booking.first_name) == ("Dupont", "Camille")
@@ -93,12 +118,14 @@ def test_a_double_click_books_once(citizen, settings):
 
 def test_a_slot_gone_out_of_the_window_is_refused_at_confirmation(citizen, clock, settings):
     """The slot is checked again when confirming, not only when chosen."""
-    walk_to(citizen, 6)  # Monday 10:00, chosen at 08:00 with two hours' notice
+    clock.now = FIRST.astimezone(UTC) - NOTICE  # the first slot is exactly two hours away
+    _, slot = walk_to(citizen, 6)  # chosen with two hours' notice
+    assert slot == FIRST_SLOT
     token = citizen.csrf(PATHS[6])
-    clock.now = FIXED_NOW + timedelta(minutes=30)
+    clock.now += timedelta(minutes=30)
     response = citizen.client.post(PATHS[6], data={"_csrf_token": token})
     assert response.url.path == PATHS[5]
-    assert MONDAY_10H not in slot_values(response.text)
+    assert FIRST_SLOT not in slot_values(response.text)
     text = text_of(response.text)
     assert "Ce créneau est maintenant trop proche pour être réservé en ligne." in text
     assert TAKEN not in text  # nobody took it: the citizen is told the real reason
@@ -114,8 +141,8 @@ def test_the_confirmation_page_says_what_when_where_and_what_to_bring(citizen, s
     text = text_of(page.text)
     assert "Bravo ! Vous avez pris votre rendez-vous en ligne !" in text
     assert f"référence {booking.reference}" in text
-    assert "Lundi 30 novembre 2026" in text
-    assert "de 10 h à 10 h 30" in text
+    assert french_date(FIRST).capitalize() in text  # « Lundi 30 novembre 2026 »
+    assert f"de {french_time(FIRST)} à {french_time(FIRST + timedelta(minutes=30))}" in text
     assert "Espace solidarité" in text
     assert "12 rue des Écoles, 59000 Val-de-Lys" in text
     assert "Vos derniers avis d'imposition et justificatifs de ressources." in text
@@ -125,7 +152,8 @@ def test_the_confirmation_page_says_what_when_where_and_what_to_bring(citizen, s
     assert booking.reference in citizen.get(PATHS[7]).text
 
 
-def test_the_confirmation_writes_the_first_of_the_month_and_minutes_the_french_way(citizen):
+def test_the_confirmation_writes_the_first_of_the_month_and_minutes_the_french_way(citizen, clock):
+    clock.now = END_OF_NOVEMBER_2026  # the subject is a date: its own scenario instant
     walk_to(citizen, 5)
     tuesday = next(v for v in slot_values(citizen.get(PATHS[5]).text) if "12-01T08:30" in v)
     citizen.submit(PATHS[5], {"creneau": tuesday})
@@ -151,7 +179,7 @@ def test_the_ics_file_has_the_booking_in_local_time(citizen, settings):
     assert str(event["UID"]) == booking.uid
     assert event["DTSTART"].params["TZID"] == "Europe/Paris"
     start = event.decoded("DTSTART")
-    assert start.replace(tzinfo=None) == datetime(2026, 11, 30, 10, 0)
+    assert start.replace(tzinfo=None) == FIRST.replace(tzinfo=None)
     assert start == booking.start
     assert event["DTEND"].params["TZID"] == "Europe/Paris"
     assert event.decoded("DTEND") == booking.end
@@ -159,7 +187,7 @@ def test_the_ics_file_has_the_booking_in_local_time(citizen, settings):
     assert CCAS in str(event["SUMMARY"])
     assert "Espace solidarité" in str(event["LOCATION"])
     assert booking.reference in str(event["DESCRIPTION"])
-    assert b"DTSTART;TZID=Europe/Paris:20261130T100000" in response.content
+    assert f"DTSTART;TZID=Europe/Paris:{FIRST:%Y%m%dT%H%M%S}".encode() in response.content
     # Downloaded again, it is the same event.
     again = Calendar.from_ical(citizen.get(ICS_PATH).content)
     assert str(again.walk("VEVENT")[0]["UID"]) == booking.uid
@@ -170,28 +198,30 @@ def test_the_ics_file_has_the_booking_in_local_time(citizen, settings):
 
 def test_a_passport_for_three_takes_45_minutes_and_hides_overlapping_starts(citizen, settings):
     citizens = Citizens(citizen)
+    start = first_free(15, 45)  # the first 45 minutes free, on the passport's 15-minute grid
+    end = start + timedelta(minutes=45)
     with citizens.as_("family") as family:
         page, slot = walk_to(family, 7, title=PASSPORT, people=3)
-    assert slot == MONDAY_10H
-    assert "de 10 h à 10 h 45" in text_of(page.text)
+    assert slot == start.isoformat()
+    assert f"de {french_time(start)} à {french_time(end)}" in text_of(page.text)
     (booking,) = bookings(settings)
     assert booking.people == 3
-    assert booking.end == datetime(2026, 11, 30, 9, 45, tzinfo=UTC)
+    assert booking.end == end
 
     with citizens.as_("family"):
         ics = Calendar.from_ical(citizen.get(ICS_PATH).content).walk("VEVENT")[0]
-    assert ics.decoded("DTEND").replace(tzinfo=None) == datetime(2026, 11, 30, 10, 45)
+    assert ics.decoded("DTEND").replace(tzinfo=None) == end.replace(tzinfo=None)
 
     with citizens.as_("next") as other:
         page, _ = walk_to(other, 5, title=PASSPORT, people=1)
-    monday = [v[11:16] for v in slot_values(page.text) if v.startswith("2026-11-30")]
-    assert monday[:2] == ["10:45", "11:00"]
-    for taken in ("10:00", "10:15", "10:30"):
-        assert taken not in monday
+    same_day = [v for v in slot_values(page.text) if v.startswith(start.date().isoformat())]
+    assert same_day[:2] == [s.isoformat() for s in free_starts(start.date(), 15, after=end)][:2]
+    for minutes in (0, 15, 30):
+        assert (start + timedelta(minutes=minutes)).isoformat() not in same_day
 
     with citizens.as_("pair") as pair:
         page, _ = walk_to(pair, 5, title=PASSPORT, people=2)
-    assert slot_values(page.text)[0] == "2026-11-30T10:45:00+01:00"
+    assert slot_values(page.text)[0] == first_free(15, 30, after=end).isoformat()
 
 
 def test_a_type_with_two_desks_takes_two_bookings_per_slot(citizen, settings):
@@ -199,20 +229,24 @@ def test_a_type_with_two_desks_takes_two_bookings_per_slot(citizen, settings):
     for n in (1, 2):
         with citizens.as_(f"c{n}") as person:
             _, slot = walk_to(person, 7, title=URBANISM, contact=someone(n))
-            assert slot == MONDAY_10H
+            assert slot == FIRST_SLOT
     first, second = bookings(settings)
     assert first.start == second.start
     assert first.desk_id != second.desk_id
     with citizens.as_("c3") as third:
         page, _ = walk_to(third, 5, title=URBANISM)
-    assert MONDAY_10H not in slot_values(page.text)
-    assert slot_values(page.text)[0] == "2026-11-30T10:30:00+01:00"
+    assert FIRST_SLOT not in slot_values(page.text)
+    assert slot_values(page.text)[0] == first_free(after=FIRST + timedelta(minutes=30)).isoformat()
 
 
 # --- two citizens, one last place -------------------------------------------------------------
 
 
-MONDAY_14H = "2026-11-30T14:00:00+01:00"  # far enough from 8:00 for holds to run out
+# Three slots an hour or more after the first one: far enough from the instant for holds to
+# run out (after 10 minutes) while they are still bookable.
+LATER = [start.isoformat() for start in next_free(3, after=FIRST + timedelta(hours=1))]
+HELD = LATER[0]
+HOLD_END = french_time(later(minutes=10))  # « 8 h 10 »: when a hold taken now runs out
 
 
 def hold_slot(person, slot: str, contact: dict[str, str]):
@@ -226,73 +260,74 @@ def hold_slot(person, slot: str, contact: dict[str, str]):
 def test_a_held_slot_is_not_offered_to_anyone_else(citizen, clock):
     citizens = Citizens(citizen)
     with citizens.as_("first") as person:
-        recap = text_of(hold_slot(person, MONDAY_14H, someone(1)).text)
-        assert "Ce créneau vous est réservé jusqu'à 8 h 10 (encore 10 minutes)" in recap
+        recap = text_of(hold_slot(person, HELD, someone(1)).text)
+        assert f"Ce créneau vous est réservé jusqu'à {HOLD_END} (encore 10 minutes)" in recap
     with citizens.as_("second") as person:
-        page, _ = walk_to(person, 5, contact=someone(2))
-        assert MONDAY_14H not in slot_values(page.text)
-        refused = person.submit(PATHS[5], {"creneau": MONDAY_14H})
+        walk_to(person, 5, contact=someone(2))
+        assert HELD not in offered(person, HELD)
+        refused = person.submit(PATHS[5], {"creneau": HELD})
         assert refused.status_code == 422
         assert "Ce créneau n'est plus disponible." in text_of(refused.text)
     clock.now = FIXED_NOW + timedelta(minutes=10)  # the hold ends by itself
     with citizens.as_("second") as person:
-        assert MONDAY_14H in slot_values(person.get(PATHS[5]).text)
+        assert HELD in offered(person, HELD)
 
 
 def test_a_citizen_whose_hold_ran_out_loses_the_slot_to_a_live_hold(citizen, settings, clock):
     citizens = Citizens(citizen)
     with citizens.as_("first") as person:
-        hold_slot(person, MONDAY_14H, someone(1))
+        hold_slot(person, HELD, someone(1))
     clock.now = FIXED_NOW + timedelta(minutes=11)
     with citizens.as_("first") as person:
         recap = text_of(person.get(PATHS[6]).text)
-        assert "La réservation temporaire de ce créneau a pris fin à 8 h 10" in recap
+        assert f"La réservation temporaire de ce créneau a pris fin à {HOLD_END}" in recap
     with citizens.as_("second") as person:
-        hold_slot(person, MONDAY_14H, someone(2))  # the first citizen's hold has run out
+        hold_slot(person, HELD, someone(2))  # the first citizen's hold has run out
     with citizens.as_("first") as person:
         response = person.submit(PATHS[6], {}, follow=False)
         assert response.status_code == 303
         assert response.headers["location"] == PATHS[5]
-        page = person.get(PATHS[5])
+        page = person.get(week_of(HELD))
         text = text_of(page.text)
         assert TAKEN in text
-        offered = slot_values(page.text)
-        assert MONDAY_14H not in offered
-        assert "2026-11-30T14:30:00+01:00" in offered  # the other slots are still free
+        shown = slot_values(page.text)
+        assert HELD not in shown
+        assert LATER[1] in offered(person, LATER[1])  # the other slots are still free
         # The message is said once; the recap needs a new slot.
         assert TAKEN not in text_of(person.get(PATHS[5]).text)
         assert person.get(PATHS[6], follow_redirects=False).headers["location"] == PATHS[5]
         # Choosing another slot, the first citizen books too.
-        person.submit(PATHS[5], {"creneau": "2026-11-30T14:30:00+01:00"})
+        person.submit(PATHS[5], {"creneau": LATER[1]})
         assert person.submit(PATHS[6], {}).url.path == PATHS[7]
     with citizens.as_("second") as person:
         assert person.submit(PATHS[6], {}).url.path == PATHS[7]
 
     first, second = sorted(bookings(settings), key=lambda b: b.email)
     assert first.email == "personne1@example.org"
-    assert first.start == datetime(2026, 11, 30, 13, 30, tzinfo=UTC)
+    assert first.start == datetime.fromisoformat(LATER[1])
     assert second.email == "personne2@example.org"
-    assert second.start == datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    assert second.start == datetime.fromisoformat(HELD)
 
 
 def test_keeping_the_slot_longer_renews_the_hold(citizen, clock):
-    hold_slot(citizen, MONDAY_14H, CONTACT)
+    hold_slot(citizen, HELD, CONTACT)
     clock.now = FIXED_NOW + timedelta(minutes=8)
     recap = citizen.get(PATHS[6]).text
     assert "encore 2 minutes" in text_of(recap)
     form = re.search(r'name="creneau" value="([^"]+)"', recap).group(1)
     response = citizen.submit(PATHS[5], {"creneau": form})
     assert response.url.path == PATHS[6]
-    assert "jusqu'à 8 h 18 (encore 10 minutes)" in text_of(response.text)
+    renewed_until = french_time(later(minutes=18))
+    assert f"jusqu'à {renewed_until} (encore 10 minutes)" in text_of(response.text)
 
 
 def test_the_slot_taken_message_reaches_an_htmx_citizen_too(citizen, clock):
     citizens = Citizens(citizen)
     with citizens.as_("first") as person:
-        hold_slot(person, MONDAY_14H, someone(1))
+        hold_slot(person, HELD, someone(1))
     clock.now = FIXED_NOW + timedelta(minutes=11)
     with citizens.as_("second") as person:
-        hold_slot(person, MONDAY_14H, someone(2))
+        hold_slot(person, HELD, someone(2))
         person.submit(PATHS[6], {})
     with citizens.as_("first") as person:
         response = person.submit(PATHS[6], {}, htmx=True)
@@ -333,7 +368,7 @@ def test_two_citizens_holding_the_same_slot_at_once_get_one_hold(citizen, settin
             walk_to(person, 5, contact=someone(n))
             tokens.append(person.csrf(PATHS[5]))
     senders = [
-        (citizens.cookie_header(name), {"_csrf_token": token, "creneau": MONDAY_10H})
+        (citizens.cookie_header(name), {"_csrf_token": token, "creneau": FIRST_SLOT})
         for name, token in zip(names, tokens, strict=True)
     ]
     with citizens.as_("nobody"):  # an empty jar: only the Cookie headers count
@@ -343,8 +378,7 @@ def test_two_citizens_holding_the_same_slot_at_once_get_one_hold(citizen, settin
 
 def test_two_citizens_confirming_the_last_place_at_once_make_one_booking(citizen, settings, clock):
     citizens = Citizens(citizen)
-    for round_, slot in enumerate(("14:00", "14:30", "15:00")):
-        slot = f"2026-11-30T{slot}:00+01:00"
+    for round_, slot in enumerate(LATER):
         clock.now = FIXED_NOW
         names = [f"r{round_}c{n}" for n in (1, 2)]
         tokens = []
@@ -367,7 +401,7 @@ def test_two_citizens_confirming_the_last_place_at_once_make_one_booking(citizen
         assert len(set(starts)) == len(starts)  # never two bookings on the one CCAS desk
         loser = names[locations.index(PATHS[5])]
         with citizens.as_(loser) as person:
-            page = person.get(PATHS[5]).text
+            page = person.get(week_of(slot)).text
         assert TAKEN in text_of(page)
         assert slot not in slot_values(page)
 

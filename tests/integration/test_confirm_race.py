@@ -15,14 +15,15 @@ from app.db.session import Database
 from app.demo import load_demo
 from app.settings import Settings
 from tests.conftest import FIXED_NOW
+from tests.days import TODAY, TUESDAY, open_day, slot
 from tests.integration.helpers import answered_draft
 
-SLOT = "2026-12-01T10:00:00+01:00"  # Tuesday 1 December 2026, 10:00 in Paris
+SLOT = slot(open_day(TUESDAY), 10)  # a Tuesday of the booking window, 10:00 in Paris
 
 
 async def _setup(url: str, drafts_count: int) -> tuple[Database, DraftStore, list[int], int]:
     db = Database(url)
-    await load_demo(db, FIXED_NOW.date())
+    await load_demo(db, TODAY)
     async with db.read() as session:
         ccas = (
             await session.execute(

@@ -9,18 +9,21 @@ import io
 import json
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.db.models import AuditEvent, Booking, Commune, Site
 from app.staff.roles import Role
+from tests.days import TODAY, TUESDAY, at, monday_of, open_day
 from tests.integration.data_helpers import add_booking, local, read, write
 from tests.integration.helpers import text_of
 from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
 
-DAY = date(2026, 12, 1)  # the fixed clock says Monday 30 November 2026
+DAY = open_day(TUESDAY)  # the day of the two future bookings: an open Tuesday ahead
+PAST = TODAY - timedelta(days=181)  # about six months ago: a past booking
+MONDAY, SUNDAY = monday_of(DAY), monday_of(DAY) + timedelta(days=6)  # DAY's week
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def data(settings, client):
         await add_booking(
             session,
             "ccas-aide-sociale",
-            local(date(2026, 6, 2), 9),
+            local(PAST, 9),
             email="camille.dupont@example.org",
             attendance="no_show",
         )
@@ -91,11 +94,11 @@ def rows_of(response):
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT, Role.ADMIN])
 def test_every_role_downloads_the_export_of_its_sites(settings, client, data, role):
     as_role(settings, client, role, sites=[data["Espace solidarité"]] if role == "agent" else None)
-    response = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01", "site": ""})
+    response = post(client, "/admin/export", {"du": f"{DAY}", "au": f"{DAY}", "site": ""})
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == (
-        'attachment; filename="rendez-vous_2026-12-01_2026-12-01.csv"'
+        f'attachment; filename="rendez-vous_{DAY}_{DAY}.csv"'
     )
     rows = rows_of(response)
     expected = ["'=1+2"] if role == "agent" else ["'=1+2", "Martin"]
@@ -110,7 +113,7 @@ def test_an_agent_cannot_export_another_site(settings, client, data):
     response = post(
         client,
         "/admin/export",
-        {"du": "2026-12-01", "au": "2026-12-01", "site": str(data["Hôtel de ville"])},
+        {"du": f"{DAY}", "au": f"{DAY}", "site": str(data["Hôtel de ville"])},
     )
     assert response.status_code == 422
     assert "Choisissez un site dans la liste." in text_of(response.text)
@@ -142,18 +145,20 @@ def test_a_day_at_the_edge_of_the_calendar_is_refused_not_a_crash(settings, clie
 
 def test_days_typed_the_french_way_are_understood(settings, client, data):
     as_role(settings, client, Role.ADMIN)
-    exported = post(client, "/admin/export", {"du": "01/12/2026", "au": "1/12/2026"})
+    # From the first of DAY's month (« 1/12/2026 », no leading zero) to DAY (« 08/12/2026 »).
+    first_of_month = f"1/{DAY.month}/{DAY.year}"
+    exported = post(client, "/admin/export", {"du": first_of_month, "au": f"{DAY:%d/%m/%Y}"})
     assert exported.status_code == 200
     assert len(rows_of(exported)) == 2
-    stats = client.get("/admin/statistiques?du=30/11/2026&au=06/12/2026")
+    stats = client.get(f"/admin/statistiques?du={MONDAY:%d/%m/%Y}&au={SUNDAY:%d/%m/%Y}")
     assert stats.status_code == 200
     assert "Rendez-vous maintenus 2" in text_of(stats.text)
-    assert 'value="2026-11-30"' in stats.text  # what a date field can show again
+    assert f'value="{MONDAY}"' in stats.text  # what a date field can show again
 
 
 def test_the_journal_names_an_export_in_french(settings, client, data):
     as_role(settings, client, Role.ADMIN)
-    exported = post(client, "/admin/export", {"du": "2026-12-01", "au": "2026-12-01"})
+    exported = post(client, "/admin/export", {"du": f"{DAY}", "au": f"{DAY}"})
     assert exported.status_code == 200
     journal = client.get("/admin/journal")
     assert "Export CSV des rendez-vous" in text_of(journal.text)
@@ -162,7 +167,7 @@ def test_the_journal_names_an_export_in_french(settings, client, data):
 
 def test_the_export_refuses_a_post_without_csrf_token(settings, client, data):
     as_role(settings, client, Role.ADMIN)
-    response = client.post("/admin/export", data={"du": "2026-12-01", "au": "2026-12-01"})
+    response = client.post("/admin/export", data={"du": f"{DAY}", "au": f"{DAY}"})
     assert response.status_code == 403
     assert "content-disposition" not in response.headers
 
@@ -172,7 +177,7 @@ def test_the_export_refuses_a_post_without_csrf_token(settings, client, data):
 
 def test_statistics_show_tables_and_charts(settings, client, data):
     as_role(settings, client, Role.VIEWER)
-    page = client.get("/admin/statistiques?du=2026-11-30&au=2026-12-06&site=").text
+    page = client.get(f"/admin/statistiques?du={MONDAY}&au={SUNDAY}&site=").text
     assert page.count('role="img"') == 3
     assert "<caption" in page and 'scope="col"' in page and 'scope="row"' in page
     text = text_of(page)
@@ -182,11 +187,9 @@ def test_statistics_show_tables_and_charts(settings, client, data):
 
 def test_an_agent_s_statistics_cover_their_sites_only(settings, client, data):
     as_role(settings, client, Role.AGENT, sites=[data["Espace solidarité"]])
-    page = client.get("/admin/statistiques?du=2026-11-30&au=2026-12-06")
+    page = client.get(f"/admin/statistiques?du={MONDAY}&au={SUNDAY}")
     assert "CCAS — aide sociale" in page.text and "passeport" not in page.text
-    other = client.get(
-        f"/admin/statistiques?du=2026-11-30&au=2026-12-06&site={data['Hôtel de ville']}"
-    )
+    other = client.get(f"/admin/statistiques?du={MONDAY}&au={SUNDAY}&site={data['Hôtel de ville']}")
     assert other.status_code == 422 and "passeport" not in other.text
 
 
@@ -194,13 +197,34 @@ def test_statistics_default_to_the_last_twelve_weeks(settings, client, data):
     as_role(settings, client, Role.VIEWER)
     page = client.get("/admin/statistiques")
     assert page.status_code == 200
-    assert 'value="2026-09-14"' in page.text and 'value="2026-12-06"' in page.text
+    first = monday_of(TODAY) - timedelta(weeks=11)  # this week and the eleven before
+    last = monday_of(TODAY) + timedelta(days=6)
+    assert f'value="{first}"' in page.text and f'value="{last}"' in page.text
     assert text_of(page.text).count("semaine") >= 1
+
+
+def test_default_periods_follow_the_day_in_paris_even_just_after_midnight(settings, client, clock):
+    """At 00:30 in Paris it is still the day before in UTC: the default periods of the
+    statistics (this week and the eleven before) and of the export (from the first of the
+    month) follow the day in Paris."""
+    monday = monday_of(TODAY) + timedelta(weeks=1)
+    clock.now = at(monday, 0, 30).astimezone(UTC)  # the clock speaks UTC, like the app's
+    as_role(settings, client, Role.VIEWER)
+    stats = client.get("/admin/statistiques").text
+    assert f'value="{monday - timedelta(weeks=11)}"' in stats
+    assert f'value="{monday + timedelta(days=6)}"' in stats
+    first = (TODAY.replace(day=1) + timedelta(days=31)).replace(day=1)  # next month's
+    clock.now = at(first, 0, 30).astimezone(UTC)
+    as_role(settings, client, Role.VIEWER)  # a new session: the other one went idle
+    export = client.get("/admin/export").text
+    assert f'value="{first}"' in export
+    assert f'value="{first + timedelta(days=28)}"' in export
 
 
 def test_statistics_of_an_empty_period_and_of_a_bad_one(settings, client, data):
     as_role(settings, client, Role.VIEWER)
-    empty = client.get("/admin/statistiques?du=2030-01-07&au=2030-01-13")
+    far = monday_of(TODAY) + timedelta(weeks=160)  # three years on: nothing booked then
+    empty = client.get(f"/admin/statistiques?du={far}&au={far + timedelta(days=6)}")
     assert empty.status_code == 200
     assert "Aucun rendez-vous sur cette période." in text_of(empty.text)
     bad = client.get("/admin/statistiques?du=2026-02-30&au=2026-12-06")

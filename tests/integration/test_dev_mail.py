@@ -15,9 +15,10 @@ from app.asgi import create_app
 from app.db.models import Commune
 from app.db.session import Database
 from tests.conftest import FIXED_NOW
+from tests.days import first_free
 from tests.integration.flow import CONTACT
 from tests.integration.helpers import walk_to
-from tests.integration.mail_helpers import deliver, run
+from tests.integration.mail_helpers import deliver, run, sms_when
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
@@ -75,11 +76,13 @@ def test_sms_are_shown_next_to_the_emails(citizen, settings):
             await session.execute(update(Commune).values(sms_enabled=True))
 
     asyncio.run(run(subscribe)(settings.database_url))
-    walk_to(citizen, 7)
+    _, slot = walk_to(citizen, 7)
+    assert slot == first_free().isoformat()  # the first slot offered
     deliver(settings, FIXED_NOW)
     listing = citizen.get("/_dev/mail").text
     assert "<td>SMS</td>" in listing and "<td>E-mail</td>" in listing
     (sms_ident,) = re.findall(r'href="/_dev/mail/([0-9a-f]{32})">SMS</a>', listing)
     page = citizen.get(f"/_dev/mail/{sms_ident}")
     assert "SMS à +33612345678" in page.text
-    assert "Mairie de Val-de-Lys : RDV confirme le 30/11/2026 a 10h00" in page.text
+    # « … le 30/11/2026 a 10h00 » from Monday 30 November 2026, 08:00
+    assert f"Mairie de Val-de-Lys : RDV confirme le {sms_when(first_free())}" in page.text

@@ -13,6 +13,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests.conftest import FIXED_NOW
+from tests.days import at, first_free, french_day, monday_of, next_free
 from tests.integration.flow import CONTACT, slot_values, type_ids
 from tests.integration.helpers import (
     DRAFT_COOKIE,
@@ -225,13 +226,15 @@ def test_a_reload_keeps_every_answer(citizen):
     assert value_of(contact, "email") == CONTACT["email"]
     assert value_of(contact, "phone") == "06 12 34 56 78"
 
-    later = citizen.get(f"{PATHS[5]}?semaine=2026-12-07")
+    # The week after the first slot's; its fourth start for 45 minutes on the 15-minute grid.
+    week = monday_of(first_free(15, 45).date()) + timedelta(days=7)
+    later = citizen.get(f"{PATHS[5]}?semaine={week}")
     chosen = slot_values(later.text)[3]
-    assert chosen.startswith("2026-12-07")
+    assert chosen == next_free(4, 15, 45, after=at(week, 0))[3].isoformat()
     assert slot_values(slots.text)[3] != chosen
     citizen.submit(PATHS[5], {"creneau": chosen})
     reloaded = citizen.get(PATHS[5])  # no week asked: the week of the chosen slot
-    assert "Semaine du lundi 7 décembre" in text_of(reloaded.text)
+    assert f"Semaine du lundi {french_day(week)}" in text_of(reloaded.text)
     assert checked_values(reloaded.text, "creneau") == [chosen]
 
 

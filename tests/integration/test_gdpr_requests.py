@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -23,10 +23,12 @@ from app.gdpr.requests import (
     parse_lookup,
 )
 from app.gdpr.retention import purge_personal_data
+from tests.days import TODAY
+from tests.instant import FIXED_NOW
 from tests.integration.data_helpers import add_booking, local, read, run_db, seed_demo, write
 from tests.integration.test_retention import personal_cells
 
-NOW = datetime(2026, 11, 30, 7, tzinfo=UTC)
+NOW = FIXED_NOW
 PERSON = ("Dupont", "Camille", "camille.dupont", "612345678")
 
 
@@ -43,21 +45,21 @@ def person(settings):
         await add_booking(
             session,
             "ccas-aide-sociale",
-            local(date(2026, 6, 2), 9),
+            local(TODAY - timedelta(days=181), 9),  # about six months ago
             attendance="attended",
             email="Camille.Dupont@Example.org",
         )
         await add_booking(
             session,
             "titres-identite",
-            local(date(2026, 12, 8), 9),
+            local(TODAY + timedelta(days=8), 9),
             people=2,
             extra={"predemande": "=2A3B4C5D6E"},
         )
         await add_booking(
             session,
             "ccas-aide-sociale",
-            local(date(2026, 12, 9), 9),
+            local(TODAY + timedelta(days=9), 9),
             last_name="Autre",
             first_name="Personne",
             email="autre@example.org",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -49,14 +49,15 @@ from app.db.models import (
 )
 from app.db.session import Database
 from app.settings import Settings
+from tests.days import THURSDAY, WEDNESDAY, at, open_day
+from tests.instant import FIXED_NOW
 
-START = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Monday 07:00 in Paris
-DAYS = (date(2026, 12, 2), date(2026, 12, 3))  # Wednesday and Thursday
-# Candidate starts every 15 minutes from 8:45 to 11:45, Paris time (UTC+1 in December).
+START = FIXED_NOW  # the suite's instant
+# A Wednesday and a Thursday at least two days ahead, not public holidays.
+DAYS = (open_day(WEDNESDAY), open_day(THURSDAY))
+# Candidate starts every 15 minutes from 8:45 to 11:45, Paris time.
 CANDIDATES = tuple(
-    datetime.combine(day, time(7, 45), tzinfo=UTC) + timedelta(minutes=15 * n)
-    for day in DAYS
-    for n in range(13)
+    (at(day, 8, 45) + timedelta(minutes=15 * n)).astimezone(UTC) for day in DAYS for n in range(13)
 )
 
 

@@ -4,9 +4,10 @@ until the new recap is confirmed, then moved in place (same UID, SEQUENCE + 1)."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
+from tests.days import NOTICE, first_free, french_date, french_time
 from tests.integration.changes_helpers import (
     book_one,
     cancel_link,
@@ -49,7 +50,10 @@ def test_the_link_opens_step_1_with_every_answer_prefilled(citizen, settings):
     assert checked_values(step1.text, "type_id") == [str(type_ids(step1.text)[CCAS])]
     assert MODIFYING in visible(step1)
     assert booking.reference in visible(step1)
-    assert "lundi 30 novembre 2026 à 10 h" in visible(step1).replace("\u00a0", " ")
+    first = first_free()  # the slot booked: the first offered
+    assert booking.start == first
+    booked_on = f"{french_date(first)} à {french_time(first)}"  # « lundi 30 novembre 2026 à 10 h »
+    assert booked_on in visible(step1).replace("\u00a0", " ")
 
     people = citizen.get(PATHS[3])
     assert value_of(people.text, "people") == "1"
@@ -278,7 +282,11 @@ def test_keeping_the_slot_and_changing_only_the_contact_moves_in_place(citizen, 
 
 
 def test_a_modification_confirmed_once_the_appointment_began_is_refused(citizen, settings, clock):
+    # Booked when the first slot is two hours away, so that the modification's draft is
+    # still alive when the appointment begins.
+    clock.now = first_free().astimezone(UTC) - NOTICE
     booking = book_one(citizen, settings)
+    assert booking.start == first_free()
     start_modifying(citizen, settings, booking)
     later_slot = slot_values(citizen.get(PATHS[5]).text)[-1]
     citizen.submit(PATHS[5], {"creneau": later_slot})

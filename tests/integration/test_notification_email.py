@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.booking.links import read_token
 from app.db.models import Booking
 from app.notifications.events import booking_cancelled, booking_moved
+from tests.days import first_free, french_date, french_time
 from tests.integration.flow import CONTACT, book
 from tests.integration.mail_helpers import (
     SmtpServer,
@@ -28,6 +29,12 @@ from tests.integration.test_confirm_race import _confirm_concurrently
 
 PARIS = ZoneInfo("Europe/Paris")
 SENDER = "rendez-vous@val-de-lys.example.fr"
+
+
+def in_words(moment: datetime) -> tuple[str, str]:
+    """The day and the time as the e-mails write them: « Lundi 30 novembre 2026 », « 10 h »
+    (with a non-breaking space)."""
+    return french_date(moment).capitalize(), french_time(moment).replace(" ", "\u00a0")
 
 
 @pytest.fixture
@@ -134,21 +141,22 @@ def test_the_confirmation_email_arrives_with_every_part(citizen, settings, smtp,
     assert message["To"].addresses[0].display_name == "Camille Dupont"
     assert message["From"].addresses[0].addr_spec == SENDER
     assert message["Reply-To"].addresses[0].addr_spec == "accueil@val-de-lys.example.fr"
+    start = datetime.fromisoformat(slot).astimezone(PARIS)
+    assert start == first_free()  # the first slot offered
     assert (
-        message["Subject"] == "Rendez-vous confirmé : CCAS — aide sociale le lundi 30 novembre 2026"
+        message["Subject"] == f"Rendez-vous confirmé : CCAS — aide sociale le {french_date(start)}"
     )
     assert message["Message-ID"].startswith("<") and message["Message-ID"].endswith(">")
     assert message["Content-Language"] == "fr"
 
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    start = datetime.fromisoformat(slot).astimezone(PARIS)
-    assert start.hour == 10 and start.minute == 0
+    day, time = in_words(start)
     for expected in (
         "Mairie de Val-de-Lys",
         "CCAS — aide sociale",
-        "Lundi 30 novembre 2026",
-        "10\u00a0h",
+        day,
+        time,
         "Espace solidarité",
         "12 rue des Écoles, 59000 Val-de-Lys",
         "Personnes concernées : 1",
@@ -220,7 +228,8 @@ def test_move_then_cancel_update_the_same_event(citizen, settings, smtp, clock):
     assert event.decoded("DTSTART") == new_start.astimezone(PARIS)
     assert event.decoded("DTSTAMP") == clock.now - timedelta(minutes=5)
     moved_text = moved.get_body(("plain",)).get_content()
-    assert "Mardi 1er décembre 2026" in moved_text and "12\u00a0h" in moved_text
+    day, time = in_words(new_start)  # from Monday 30 November 10:00: « Mardi 1er décembre… », 12 h
+    assert day in moved_text and time in moved_text
     claim = read_token(
         settings.secret_key,
         [w for w in moved_text.split() if "/rendez-vous/modifier/" in w][0].rsplit("/", 1)[1],

@@ -16,6 +16,7 @@ from app.db.session import Database
 from app.email_headers import display_name
 from app.notifications.events import booking_moved
 from tests.conftest import FIXED_NOW
+from tests.days import first_free, french_date
 from tests.integration.flow import CONTACT
 from tests.integration.helpers import walk_to
 from tests.integration.mail_helpers import SmtpServer, deliver, outbox, run, smtp_settings
@@ -81,7 +82,8 @@ def test_hostile_names_from_the_form(citizen, settings, smtp):
 
 
 def test_hostile_configuration_and_stored_values(citizen, settings, smtp, clock):
-    walk_to(citizen, 7)
+    _, slot = walk_to(citizen, 7)
+    assert slot == first_free().isoformat()  # the first slot offered
 
     async def poison(db: Database) -> None:
         async with db.write() as session:
@@ -102,7 +104,8 @@ def test_hostile_configuration_and_stored_values(citizen, settings, smtp, clock)
     assert str(event["LOCATION"]) == f"{EVIL_LINE}, {EVIL_LINE}"
     assert str(event["SUMMARY"]) == f"{EVIL_LINE} — {EVIL_LINE}"
     assert event["ORGANIZER"].params["CN"] == EVIL_LINE
-    assert moved["Subject"] == f"Rendez-vous modifié : {EVIL_LINE} le lundi 30 novembre 2026"
+    on = french_date(first_free())  # « lundi 30 novembre 2026 »
+    assert moved["Subject"] == f"Rendez-vous modifié : {EVIL_LINE} le {on}"
 
     sms = next(row for row in outbox(settings) if row.channel == "sms").payload["text"]
     assert sms.isascii() and "\n" not in sms and "\r" not in sms and len(sms) <= 160

@@ -19,8 +19,10 @@ from app.notifications.reminders import reminder_due, send_reminders
 from app.outbox.worker import Worker
 from app.push.channel import push_channel
 from app.wiring import delivery_channels
+from tests.days import TUESDAY, open_day, slot
 from tests.integration.changes_helpers import cancel_link, post_choice
 from tests.integration.flow import book
+from tests.integration.helpers import PATHS, walk_to
 from tests.integration.mail_helpers import only_booking, outbox, run
 from tests.integration.push_service import PushService
 
@@ -151,7 +153,10 @@ def test_staff_changes_notify_the_device_the_citizens_own_do_not(
 def test_the_reminder_goes_to_the_device_and_a_410_forgets_the_subscription(
     citizen, settings, clock, push_service
 ):
-    book(citizen, slot_index=-1)  # later this week: the reminder leaves the day before
+    # Two days ahead or more: the reminder leaves the day before, after the booking was made.
+    walk_to(citizen, 5)
+    assert citizen.submit(PATHS[5], {"creneau": slot(open_day(TUESDAY), 10)}).url.path == PATHS[6]
+    assert citizen.submit(PATHS[6], {}).url.path == PATHS[7]
     _, token = opt_in_page(citizen)
     _, subscription = push_service.new_subscription("ancien-telephone")
     assert subscribe(citizen, subscription, token).status_code == 201

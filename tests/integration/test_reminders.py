@@ -4,7 +4,7 @@ cancelled booking, never twice — even with two workers at once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -12,6 +12,7 @@ from sqlalchemy import update
 from app.db.models import Booking, Commune
 from app.db.session import Database
 from app.notifications.reminders import send_reminders
+from tests.days import TUESDAY, at, french_date, open_day
 from tests.integration.flow import book
 from tests.integration.mail_helpers import (
     SmtpServer,
@@ -19,12 +20,15 @@ from tests.integration.mail_helpers import (
     only_booking,
     outbox,
     run,
+    sms_when,
     smtp_settings,
 )
 
-# The booking is made on Monday 30 November (FIXED_NOW) for Tuesday 1 December at 10:00
-# (Paris): the second week's slot keeps it clear of the two-hour notice.
-EVE_AT_TEN = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # 10:00 in Paris, the day before
+# The booking is made at the suite's instant, then put on a Tuesday at least two days ahead
+# at 10:00 in Paris (from Monday 30 November 2026: Tuesday 1 December): its reminder is due
+# the day before at ten, after the booking was made.
+APPOINTMENT = at(open_day(TUESDAY), 10)
+EVE_AT_TEN = at(APPOINTMENT.date() - timedelta(days=1), 10).astimezone(UTC)
 
 
 @pytest.fixture
@@ -45,11 +49,12 @@ def remind(settings, now) -> int:
 
 
 def book_tomorrow(citizen, settings, clock) -> Booking:
-    """A booking made the evening before last for tomorrow (Tuesday 1 December)."""
-    clock.now = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)  # Sunday: booked two days ahead
+    """A booking made at the suite's instant, then put on the appointment's day and time:
+    « tomorrow » on the eve at ten."""
     book(citizen)
     booking = only_booking(settings)
-    tuesday = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+    assert booking.created_at == clock.now < EVE_AT_TEN
+    tuesday = APPOINTMENT.astimezone(UTC)
 
     async def move(db: Database) -> None:
         async with db.write() as session:
@@ -69,7 +74,8 @@ def test_the_reminder_leaves_at_the_configured_hour_once(citizen, settings, smtp
     assert remind(settings, EVE_AT_TEN + timedelta(hours=5)) == 0
     deliver(settings, EVE_AT_TEN + timedelta(hours=6))
     subjects = [r.message["Subject"] for r in smtp.received]
-    expected = "Rappel : rendez-vous demain : CCAS — aide sociale le mardi 1er décembre 2026"
+    on = french_date(APPOINTMENT)  # « mardi 1er décembre 2026 »
+    expected = f"Rappel : rendez-vous demain : CCAS — aide sociale le {on}"
     assert subjects.count(expected) == 1
     reminder = next(r.message for r in smtp.received if r.message["Subject"].startswith("Rappel"))
     text = reminder.get_body(("plain",)).get_content()
@@ -141,7 +147,10 @@ def test_the_reminder_also_goes_by_sms_where_the_commune_subscribed(citizen, set
     assert sorted(row.channel for row in rows) == ["email", "sms"]
     sms = next(row for row in rows if row.channel == "sms").payload
     assert sms["to"] == "+33612345678"
-    assert sms["text"].startswith("Mairie de Val-de-Lys : rappel, RDV demain 01/12/2026 a 10h00")
+    # « … RDV demain 01/12/2026 a 10h00 »
+    assert sms["text"].startswith(
+        f"Mairie de Val-de-Lys : rappel, RDV demain {sms_when(APPOINTMENT)}"
+    )
     assert len(sms["text"]) <= 160
 
 

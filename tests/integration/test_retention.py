@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import JSON, String, Text, select, update
@@ -27,6 +27,8 @@ from app.gdpr.retention import purge_personal_data
 from app.reports.period import Period
 from app.reports.statistics import statistics
 from app.wiring import build_worker
+from tests.days import TODAY, monday_of
+from tests.instant import FIXED_NOW
 from tests.integration.data_helpers import add_booking, local, read, run_db, write
 from tests.integration.flow import book
 from tests.integration.helpers import bookings, execute
@@ -160,7 +162,9 @@ def test_recent_bookings_and_statistics_are_kept(settings):
     from tests.integration.data_helpers import seed_demo
 
     seed_demo(settings)
-    old_day, recent_day = date(2025, 3, 4), date(2026, 11, 3)
+    # A Tuesday some 21 months ago (beyond the year kept), and four weeks ago (within it).
+    old_day = monday_of(TODAY) - timedelta(weeks=90) + timedelta(days=1)
+    recent_day = TODAY - timedelta(weeks=4)
 
     async def work(session):
         await add_booking(
@@ -191,10 +195,9 @@ def test_recent_bookings_and_statistics_are_kept(settings):
         )
 
     write(settings, work)
-    period = Period(date(2025, 3, 3), date(2025, 3, 9))
+    period = Period(monday_of(old_day), monday_of(old_day) + timedelta(days=6))
     before = read(settings, lambda session: statistics(session, period, None))
-    now = datetime(2026, 11, 30, 7, tzinfo=UTC)
-    assert run_db(settings, lambda db: purge_personal_data(db, now)) == 2
+    assert run_db(settings, lambda db: purge_personal_data(db, FIXED_NOW)) == 2
     after = read(settings, lambda session: statistics(session, period, None))
     assert after.total == before.total
     assert (after.total.bookings, after.total.cancelled, after.total.no_shows) == (1, 1, 1)
@@ -203,7 +206,7 @@ def test_recent_bookings_and_statistics_are_kept(settings):
 
 
 def test_the_worker_runs_the_job_daily(settings):
-    from tests.conftest import FIXED_NOW, Clock
+    from tests.conftest import Clock
 
     worker = build_worker(None, settings, Clock(FIXED_NOW))  # type: ignore[arg-type]
     job = next(job for job in worker.jobs if "données personnelles" in job.name)
@@ -226,7 +229,8 @@ def test_pending_messages_of_an_old_booking_go_too(settings):
     seed_demo(settings)
 
     async def work(session):
-        booking = await add_booking(session, "ccas-aide-sociale", local(date(2025, 1, 7), 9))
+        two_years_ago = TODAY - timedelta(days=2 * 365)
+        booking = await add_booking(session, "ccas-aide-sociale", local(two_years_ago, 9))
         session.add(
             OutboxMessage(
                 channel="email",
@@ -240,7 +244,7 @@ def test_pending_messages_of_an_old_booking_go_too(settings):
         )
 
     write(settings, work)
-    run_db(settings, lambda db: purge_personal_data(db, datetime(2026, 11, 30, tzinfo=UTC)))
+    run_db(settings, lambda db: purge_personal_data(db, FIXED_NOW))
     assert read(settings, lambda s: _count(s, OutboxMessage)) == 0
     assert personal_cells(settings) == []
 

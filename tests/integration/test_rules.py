@@ -4,13 +4,30 @@ released by a change of answers, public holidays of Alsace-Moselle, type-specifi
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import UTC, date, time, timedelta
 
 from sqlalchemy import insert, select, update
 
 from app.db.models import AppointmentType, Booking, Commune, OpeningRule
 from tests.conftest import FIXED_NOW
-from tests.integration.changes_helpers import book_one, modify_link, the_booking
+from tests.days import (
+    MONDAY,
+    SUNDAY,
+    at,
+    french_date,
+    french_time,
+    later,
+    local_day,
+    open_day,
+    slot,
+)
+from tests.integration.changes_helpers import (
+    book_at,
+    book_one,
+    modify_link,
+    offered_in_week,
+    the_booking,
+)
 from tests.integration.flow import CONTACT, slot_values
 from tests.integration.helpers import (
     CCAS,
@@ -26,7 +43,8 @@ from tests.integration.helpers import (
     walk_to,
 )
 
-MONDAY_14H = "2026-11-30T14:00:00+01:00"
+DAY = open_day(MONDAY)  # an open Monday ahead
+MONDAY_10H, MONDAY_14H = slot(DAY, 10, 0), slot(DAY, 14, 0)
 
 
 def set_type(settings, title: str, **values) -> None:
@@ -43,7 +61,7 @@ LIMIT = "Vous avez déjà un rendez-vous de ce type en cours"
 
 def test_a_citizen_at_the_limit_is_told_at_step_4_when_they_can_book_again(citizen, settings):
     set_type(settings, CCAS, limit_bookings=1, limit_period_days=30)
-    walk_to(citizen, 7)  # booked Monday 30 November 10:00
+    book_at(citizen, settings, MONDAY_10H)
     citizens = Citizens(citizen)
     with citizens.as_("again") as person:
         # The same person, recognised by the email whatever its case, from another device.
@@ -54,7 +72,7 @@ def test_a_citizen_at_the_limit_is_told_at_step_4_when_they_can_book_again(citiz
         text = text_of(response.text)
         assert LIMIT in text
         # The booking stops counting when its appointment ends (before the 30 days run out).
-        assert "à partir du lundi 30 novembre 2026 à 10 h 30" in text
+        assert f"à partir du {french_date(DAY)} à 10 h 30" in text
         assert person.get(PATHS[5], follow_redirects=False).headers["location"] == PATHS[4]
     with citizens.as_("by phone") as person:
         walk_to(person, 4)
@@ -69,14 +87,16 @@ def test_a_citizen_at_the_limit_is_told_at_step_4_when_they_can_book_again(citiz
 
 def test_the_limit_counts_only_bookings_made_within_the_period(citizen, settings, clock):
     set_type(settings, CCAS, limit_bookings=1, limit_period_days=1, horizon_days=60)
-    walk_to(citizen, 5)
-    citizen.submit(PATHS[5], {"creneau": "2026-12-14T10:00:00+01:00"})
-    citizen.submit(PATHS[6], {})
+    book_at(citizen, settings, slot(open_day(MONDAY, after=14), 10, 0))  # ends after a day
     clock.now = FIXED_NOW + timedelta(hours=23)
     with Citizens(citizen).as_("soon") as person:
         walk_to(person, 4)
         text = text_of(person.submit(PATHS[4], CONTACT).text)
-        assert "à partir du mardi 1er décembre 2026 à 8 h" in text  # made + 1 day
+        made_and_a_day = later(days=1)  # a rolling period: 24 hours, even over a DST change
+        expected = (
+            f"à partir du {french_date(local_day(made_and_a_day))} à {french_time(made_and_a_day)}"
+        )
+        assert expected in text
     clock.now = FIXED_NOW + timedelta(days=1)
     with Citizens(citizen).as_("next day") as person:
         walk_to(person, 4)
@@ -104,20 +124,20 @@ def test_a_second_booking_made_meanwhile_is_refused_at_confirmation(citizen, set
 
 def test_places_kept_for_staff_are_not_offered_to_citizens(citizen, settings):
     set_type(settings, CCAS, capacity=2, staff_reserved_places=1)
-    walk_to(citizen, 7)  # takes the one place citizens have at 10:00
+    book_at(citizen, settings, MONDAY_10H)  # takes the one place citizens have at 10:00
     with Citizens(citizen).as_("second") as person:
-        page, _ = walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
-        assert "2026-11-30T10:00:00+01:00" not in slot_values(page.text)
+        walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
+        offered = offered_in_week(person, DAY)
+        assert MONDAY_10H not in offered and slot(DAY, 10, 30) in offered
 
 
 def test_a_staff_booking_uses_the_kept_place_first(citizen, settings):
     set_type(settings, CCAS, capacity=2, staff_reserved_places=1)
-    walk_to(citizen, 7)  # a citizen at 10:00
-    (booked,) = bookings(settings)
+    booked = book_at(citizen, settings, MONDAY_10H)  # a citizen at 10:00
     execute(settings, update(Booking).where(Booking.id == booked.id).values(by_staff=True))
     with Citizens(citizen).as_("second") as person:
-        page, _ = walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
-        assert "2026-11-30T10:00:00+01:00" in slot_values(page.text)
+        walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
+        assert MONDAY_10H in offered_in_week(person, DAY)
 
 
 # --- cool-down after a cancellation --------------------------------------------------------
@@ -134,25 +154,22 @@ def cancel_all(settings, when) -> None:
 
 def test_a_cancelled_slot_reopens_after_the_cool_down(citizen, settings, clock):
     set_type(settings, CCAS, cooldown_minutes=30)
-    walk_to(citizen, 5)
-    citizen.submit(PATHS[5], {"creneau": MONDAY_14H})
-    citizen.submit(PATHS[6], {})
+    book_at(citizen, settings, MONDAY_14H)
     cancel_all(settings, FIXED_NOW)
     with Citizens(citizen).as_("trader") as person:
-        page, _ = walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
-        assert MONDAY_14H not in slot_values(page.text)
+        walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
+        offered = offered_in_week(person, DAY)
+        assert MONDAY_14H not in offered and slot(DAY, 14, 30) in offered
         clock.now = FIXED_NOW + timedelta(minutes=30)
-        assert MONDAY_14H in slot_values(person.get(PATHS[5]).text)
+        assert MONDAY_14H in offered_in_week(person, DAY)
 
 
 def test_without_cool_down_a_cancelled_slot_reopens_at_once(citizen, settings):
-    walk_to(citizen, 5)
-    citizen.submit(PATHS[5], {"creneau": MONDAY_14H})
-    citizen.submit(PATHS[6], {})
+    book_at(citizen, settings, MONDAY_14H)
     cancel_all(settings, FIXED_NOW)
     with Citizens(citizen).as_("next") as person:
-        page, _ = walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
-        assert MONDAY_14H in slot_values(page.text)
+        walk_to(person, 5, contact={**CONTACT, "email": "b@example.org"})
+        assert MONDAY_14H in offered_in_week(person, DAY)
 
 
 # --- holds and changed answers ----------------------------------------------------------------
@@ -178,7 +195,10 @@ def test_changing_the_number_of_people_releases_the_hold(citizen):
 SAINT_STEPHEN = "2026-12-26T09:00:00+01:00"  # a Saturday: the demo opens 9:00–12:00
 
 
-def test_alsace_moselle_communes_close_on_saint_stephens_day(citizen, settings):
+def test_alsace_moselle_communes_close_on_saint_stephens_day(citizen, settings, clock):
+    # A scenario of its own: early December 2026, when Saint Stephen's day (26 December,
+    # a public holiday in Alsace-Moselle only) is a Saturday within the booking horizon.
+    clock.now = at(date(2026, 12, 1), 8, 0).astimezone(UTC)
     set_type(settings, CCAS, horizon_days=60)
     page, _ = walk_to(citizen, 5)
     saturday = citizen.get(f"{PATHS[5]}?semaine=2026-12-21").text
@@ -200,12 +220,14 @@ def test_hours_given_to_one_type_open_only_that_type(citizen, settings):
             site_id=site_id, type_id=passport_id, weekday=6, start=time(10), end=time(11)
         ),
     )
-    sunday = "2026-12-06T10:00:00+01:00"
+    day = open_day(SUNDAY)  # a Sunday ahead that is no public holiday
+    sunday = slot(day, 10, 0)
     passport_week, _ = walk_to(citizen, 5, title=PASSPORT)
-    assert sunday in slot_values(citizen.get(f"{PATHS[5]}?semaine=2026-11-30").text)
+    assert sunday in offered_in_week(citizen, day)
     with Citizens(citizen).as_("urbanism") as person:
         walk_to(person, 5, title="Urbanisme — permis de construire")
-        assert sunday not in slot_values(person.get(f"{PATHS[5]}?semaine=2026-11-30").text)
+        offered = offered_in_week(person, day)
+        assert offered and sunday not in offered
     assert passport_week
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select, update
@@ -16,6 +16,7 @@ from app.booking.drafts import DraftStore
 from app.booking.planning import WeekPlanner
 from app.db.models import AppointmentType, Booking
 from app.db.session import Database
+from tests.conftest import FIXED_NOW
 from tests.integration.helpers import CCAS, PATHS, answered_draft, text_of
 from tests.server import running_server
 
@@ -29,7 +30,7 @@ async def _prepare(database_url: str) -> tuple[list[str], datetime]:
     """Opens 20 places on the CCAS type's first free slot; 200 drafts ready to confirm it."""
     db = Database(database_url)
     try:
-        now = datetime.now(UTC)
+        now = FIXED_NOW  # the server's instant too (CRENEAU_FROZEN_NOW)
         async with db.write() as session:
             await session.execute(
                 update(AppointmentType).where(AppointmentType.title == CCAS).values(capacity=PLACES)

@@ -17,9 +17,10 @@ from app.notifications.sms_providers import SmsProviderError, sms_provider
 from app.outbox.channels import PermanentFailure
 from app.settings import SmsSettings
 from tests.conftest import FIXED_NOW
+from tests.days import first_free
 from tests.integration.fake_sms_apis import FakeBrevo, FakeOvh, FakeWebhook
 from tests.integration.flow import book
-from tests.integration.mail_helpers import deliver, outbox, run
+from tests.integration.mail_helpers import deliver, outbox, run, sms_when
 
 BREVO_KEY = "xkeysib-test-0123456789abcdef"
 OVH_SECRET = "ovh-application-secret-42"
@@ -163,13 +164,15 @@ def test_a_subscribed_commune_texts_the_confirmation_through_its_operator(
 ):
     subscribe(settings)
     settings = replace(settings, sms=webhook_settings(webhook))
-    book(citizen)
+    slot, _ = book(citizen)
+    assert slot == first_free().isoformat()  # the first slot offered
     assert sorted(row.channel for row in outbox(settings)) == ["email", "sms"]
     deliver(settings, clock.now)
     (request,) = webhook.accepted
     text = request.json["text"]
     assert request.json["to"] == "+33612345678"
-    assert text.startswith("Mairie de Val-de-Lys : RDV confirme le 30/11/2026 a 10h00")
+    # « … le 30/11/2026 a 10h00 » from Monday 30 November 2026, 08:00
+    assert text.startswith(f"Mairie de Val-de-Lys : RDV confirme le {sms_when(first_free())}")
     assert len(text) <= 160 and text.isascii()
     assert {row.status for row in outbox(settings)} == {"sent"}
 

@@ -24,6 +24,7 @@ from app.db.models import AppointmentType, Booking, Closure, Desk, OpeningRule, 
 from app.settings import Settings
 from app.staff.roles import RANK, Role
 from tests.conftest import Citizen
+from tests.days import TODAY
 from tests.integration.changes_helpers import book_one
 from tests.integration.helpers import fetch
 from tests.integration.staff_helpers import (
@@ -115,8 +116,8 @@ SAMPLES: dict[str, Any] = {
     "booking_id": _a_booking,
     "staff_id": _throwaway_staff,
     "reference": _first_reference,
-    "day": "2026-12-01",
-    "week": "2026-W49",
+    "day": TODAY.isoformat(),
+    "week": "{}-W{:02d}".format(*TODAY.isocalendar()[:2]),
     "rule_id": _first_id(OpeningRule),
 }
 

@@ -26,10 +26,13 @@ from app.db.models import AppointmentType, Booking, OutboxMessage, Site
 from app.db.session import Database
 from app.demo import load_demo
 from tests.conftest import FIXED_NOW
+from tests.days import TODAY, TUESDAY, open_day, slot
+from tests.days import at as local_time
 from tests.integration.helpers import answered_draft
 
 LATER = FIXED_NOW + timedelta(hours=1)
-TUESDAY = [f"2026-12-01T{hour}:00+01:00" for hour in ("10:00", "10:30", "11:00", "11:30")]
+DAY = open_day(TUESDAY)  # an open Tuesday, two days ahead or more
+SLOTS = [slot(DAY, 10, 0), slot(DAY, 10, 30), slot(DAY, 11, 0), slot(DAY, 11, 30)]
 
 
 def at(text: str) -> datetime:
@@ -164,7 +167,7 @@ class World:
 def run(settings, scenario, actor_factory=None):
     async def main():
         db = Database(settings.database_url)
-        await load_demo(db, FIXED_NOW.date())
+        await load_demo(db, TODAY)
         try:
             actor = await actor_factory(db) if actor_factory else None
             return await scenario(World(db, settings, actor))
@@ -181,16 +184,16 @@ def test_an_agent_moves_a_booking_in_place_and_the_citizen_is_told_it_was_the_to
     settings,
 ):
     async def scenario(world: World):
-        booking = await world.citizen_books("ccas-aide-sociale", TUESDAY[0])
-        result = await world.move(booking, TUESDAY[2])
+        booking = await world.citizen_books("ccas-aide-sociale", SLOTS[0])
+        result = await world.move(booking, SLOTS[2])
         moved = await world.booking(booking.id)
         mails = await world.emails(booking.id)
-        freed = await world.citizen_can_book("ccas-aide-sociale", TUESDAY[0])
+        freed = await world.citizen_can_book("ccas-aide-sociale", SLOTS[0])
         return booking, result, moved, mails, freed
 
     booking, result, moved, mails, freed = run(settings, scenario)
     assert result == Moved(booking.id, booking.start)
-    assert moved.start == at(TUESDAY[2])
+    assert moved.start == at(SLOTS[2])
     assert (moved.reference, moved.uid) == (booking.reference, booking.uid)
     assert moved.sequence == booking.sequence + 1
     assert freed, "the old slot is free again"
@@ -206,9 +209,9 @@ def test_an_agent_moves_a_booking_in_place_and_the_citizen_is_told_it_was_the_to
 
 def test_a_move_to_a_taken_slot_is_refused_and_changes_nothing(settings):
     async def scenario(world: World):
-        booking = await world.citizen_books("ccas-aide-sociale", TUESDAY[0])
-        await world.citizen_books("ccas-aide-sociale", TUESDAY[1])
-        result = await world.move(booking, TUESDAY[1])
+        booking = await world.citizen_books("ccas-aide-sociale", SLOTS[0])
+        await world.citizen_books("ccas-aide-sociale", SLOTS[1])
+        result = await world.move(booking, SLOTS[1])
         return booking, result, await world.booking(booking.id), await world.emails(booking.id)
 
     booking, result, after, mails = run(settings, scenario)
@@ -219,14 +222,14 @@ def test_a_move_to_a_taken_slot_is_refused_and_changes_nothing(settings):
 
 def test_a_move_from_a_stale_page_or_another_site_or_a_cancelled_booking_is_refused(settings):
     async def scenario(world: World):
-        booking = await world.citizen_books("ccas-aide-sociale", TUESDAY[0])
+        booking = await world.citizen_books("ccas-aide-sociale", SLOTS[0])
         town_hall = await world.site_id("Hôtel de ville")
-        other_site = await world.move(booking, TUESDAY[2], site_ids={town_hall})
-        stale = await world.move(booking, TUESDAY[2], sequence=booking.sequence + 5)
-        same = await world.move(booking, TUESDAY[0])
-        begun = await world.move(booking, TUESDAY[2], now=at(TUESDAY[0]) + timedelta(minutes=1))
+        other_site = await world.move(booking, SLOTS[2], site_ids={town_hall})
+        stale = await world.move(booking, SLOTS[2], sequence=booking.sequence + 5)
+        same = await world.move(booking, SLOTS[0])
+        begun = await world.move(booking, SLOTS[2], now=at(SLOTS[0]) + timedelta(minutes=1))
         await world.cancel(booking)
-        cancelled = await world.move(booking, TUESDAY[2])
+        cancelled = await world.move(booking, SLOTS[2])
         return booking, [other_site, stale, same, begun, cancelled], await world.booking(booking.id)
 
     booking, results, after = run(settings, scenario)
@@ -245,16 +248,16 @@ def test_an_agent_may_move_a_booking_into_a_place_kept_for_staff(settings):
 
     async def scenario(world: World):
         await world.set_type(urbanism, staff_reserved_places=1)
-        await world.citizen_books(urbanism, TUESDAY[0])
-        citizens_see_it = await world.citizen_can_book(urbanism, TUESDAY[0])
-        other = await world.citizen_books(urbanism, TUESDAY[1])
-        result = await world.move(other, TUESDAY[0])
+        await world.citizen_books(urbanism, SLOTS[0])
+        citizens_see_it = await world.citizen_can_book(urbanism, SLOTS[0])
+        other = await world.citizen_books(urbanism, SLOTS[1])
+        result = await world.move(other, SLOTS[0])
         return citizens_see_it, result, await world.booking(other.id)
 
     citizens_see_it, result, moved = run(settings, scenario)
     assert not citizens_see_it
     assert isinstance(result, Moved)
-    assert moved.start == at(TUESDAY[0])
+    assert moved.start == at(SLOTS[0])
 
 
 # --- cancelling ---------------------------------------------------------------------------
@@ -263,8 +266,8 @@ def test_an_agent_may_move_a_booking_into_a_place_kept_for_staff(settings):
 def test_a_cancellation_by_an_agent_frees_the_place_at_once_despite_the_cool_down(settings):
     async def scenario(world: World):
         await world.set_type("ccas-aide-sociale", cooldown_minutes=120)
-        by_staff = await world.citizen_books("ccas-aide-sociale", TUESDAY[0])
-        by_citizen = await world.citizen_books("ccas-aide-sociale", TUESDAY[1])
+        by_staff = await world.citizen_books("ccas-aide-sociale", SLOTS[0])
+        by_citizen = await world.citizen_books("ccas-aide-sociale", SLOTS[1])
         result = await world.cancel(by_staff)
         again = await world.cancel(by_staff)
         claim = changes.LinkClaim(by_citizen.id, by_citizen.sequence, "cancel")
@@ -273,8 +276,8 @@ def test_a_cancellation_by_an_agent_frees_the_place_at_once_despite_the_cool_dow
             result,
             again,
             await world.booking(by_staff.id),
-            await world.citizen_can_book("ccas-aide-sociale", TUESDAY[0]),
-            await world.citizen_can_book("ccas-aide-sociale", TUESDAY[1]),
+            await world.citizen_can_book("ccas-aide-sociale", SLOTS[0]),
+            await world.citizen_can_book("ccas-aide-sociale", SLOTS[1]),
             await world.emails(by_staff.id),
         )
 
@@ -293,8 +296,8 @@ def test_a_cancellation_by_an_agent_frees_the_place_at_once_despite_the_cool_dow
 
 def test_attendance_is_marked_only_once_the_appointment_has_begun_and_can_be_undone(settings):
     async def scenario(world: World):
-        booking = await world.citizen_books("ccas-aide-sociale", TUESDAY[0])
-        started = at(TUESDAY[0]) + timedelta(minutes=5)
+        booking = await world.citizen_books("ccas-aide-sociale", SLOTS[0])
+        started = at(SLOTS[0]) + timedelta(minutes=5)
         early = await world.mark(booking, "attended", now=FIXED_NOW)
         came = await world.mark(booking, "attended", now=started)
         after_came = (await world.booking(booking.id)).attendance
@@ -321,10 +324,10 @@ def test_a_phone_booking_without_email_sends_no_email_and_counts_for_nobody(sett
     async def scenario(world: World):
         await world.set_type("ccas-aide-sociale", limit_bookings=1)
         landline = "+33320123456"
-        first = await world.phone_booking("ccas-aide-sociale", TUESDAY[0], phone=landline)
-        second = await world.phone_booking("ccas-aide-sociale", TUESDAY[1])
-        third = await world.phone_booking("ccas-aide-sociale", TUESDAY[2])
-        same_phone = await world.phone_booking("ccas-aide-sociale", TUESDAY[3], phone=landline)
+        first = await world.phone_booking("ccas-aide-sociale", SLOTS[0], phone=landline)
+        second = await world.phone_booking("ccas-aide-sociale", SLOTS[1])
+        third = await world.phone_booking("ccas-aide-sociale", SLOTS[2])
+        same_phone = await world.phone_booking("ccas-aide-sociale", SLOTS[3], phone=landline)
         booking = await world.booking(first.booking_id)
         return first, second, third, same_phone, booking, await world.messages(first.booking_id)
 
@@ -341,12 +344,12 @@ def test_a_phone_booking_without_email_sends_no_email_and_counts_for_nobody(sett
 def test_a_phone_booking_follows_the_citizen_limits_and_emails_when_given(settings):
     async def scenario(world: World):
         await world.set_type("ccas-aide-sociale", limit_bookings=1)
-        await world.citizen_books("ccas-aide-sociale", TUESDAY[0])  # citoyen1@example.org
+        await world.citizen_books("ccas-aide-sociale", SLOTS[0])  # citoyen1@example.org
         limited = await world.phone_booking(
-            "ccas-aide-sociale", TUESDAY[1], email_address="Citoyen1@example.org"
+            "ccas-aide-sociale", SLOTS[1], email_address="Citoyen1@example.org"
         )
         booked = await world.phone_booking(
-            "ccas-aide-sociale", TUESDAY[1], email_address="jeanne@example.org"
+            "ccas-aide-sociale", SLOTS[1], email_address="jeanne@example.org"
         )
         return limited, booked, await world.emails(booked.booking_id)
 
@@ -360,8 +363,8 @@ def test_a_phone_booking_follows_the_citizen_limits_and_emails_when_given(settin
 def test_a_resubmitted_phone_booking_books_once(settings):
     async def scenario(world: World):
         token = staff_booking.new_form_token()
-        first = await world.phone_booking("ccas-aide-sociale", TUESDAY[0], token=token)
-        again = await world.phone_booking("ccas-aide-sociale", TUESDAY[0], token=token)
+        first = await world.phone_booking("ccas-aide-sociale", SLOTS[0], token=token)
+        again = await world.phone_booking("ccas-aide-sociale", SLOTS[0], token=token)
         return first, again
 
     first, again = run(settings, scenario)
@@ -375,13 +378,14 @@ def test_a_phone_booking_uses_the_places_kept_for_staff_and_refuses_what_is_not_
 
     async def scenario(world: World):
         await world.set_type(urbanism, staff_reserved_places=1)
-        await world.citizen_books(urbanism, TUESDAY[0])
-        kept = await world.phone_booking(urbanism, TUESDAY[0])
-        full = await world.phone_booking(urbanism, TUESDAY[0])
-        too_many = await world.phone_booking(urbanism, TUESDAY[1], people=2)
-        too_soon = await world.phone_booking(urbanism, "2026-11-30T09:00:00+01:00")
+        await world.citizen_books(urbanism, SLOTS[0])
+        kept = await world.phone_booking(urbanism, SLOTS[0])
+        full = await world.phone_booking(urbanism, SLOTS[0])
+        too_many = await world.phone_booking(urbanism, SLOTS[1], people=2)
+        # At 8:00 that day, 9:00 is within the type's two-hour minimum delay.
+        too_soon = await world.phone_booking(urbanism, slot(DAY, 9, 0), now=local_time(DAY, 8, 0))
         other_site = await world.phone_booking(
-            "ccas-aide-sociale", TUESDAY[1], site_ids={await world.site_id("Hôtel de ville")}
+            "ccas-aide-sociale", SLOTS[1], site_ids={await world.site_id("Hôtel de ville")}
         )
         return kept, full, too_many, too_soon, other_site
 
@@ -398,9 +402,7 @@ def test_an_agent_and_citizens_racing_for_the_last_place_book_it_once(settings):
         ccas = await world.type_id("ccas-aide-sociale")
         drafts = []
         for n in range(4):
-            _, draft = await world.store.create(
-                answered_draft(ccas, 100 + n, TUESDAY[3]), FIXED_NOW
-            )
+            _, draft = await world.store.create(answered_draft(ccas, 100 + n, SLOTS[3]), FIXED_NOW)
             drafts.append(draft.id)
         attempts = [
             confirm(
@@ -413,7 +415,7 @@ def test_an_agent_and_citizens_racing_for_the_last_place_book_it_once(settings):
             )
             for d in drafts
         ]
-        attempts += [world.phone_booking("ccas-aide-sociale", TUESDAY[3]) for _ in range(4)]
+        attempts += [world.phone_booking("ccas-aide-sociale", SLOTS[3]) for _ in range(4)]
         results = await asyncio.gather(*attempts)
         async with world.db.read() as session:
             count = len(
@@ -421,7 +423,7 @@ def test_an_agent_and_citizens_racing_for_the_last_place_book_it_once(settings):
                     (
                         await session.execute(
                             select(Booking.id).where(
-                                Booking.start == at(TUESDAY[3]), Booking.status == "confirmed"
+                                Booking.start == at(SLOTS[3]), Booking.status == "confirmed"
                             )
                         )
                     ).scalars()

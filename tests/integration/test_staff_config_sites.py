@@ -3,6 +3,7 @@ lists the bookings and asks whether to keep or cancel them — never drops them 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from app.db.models import AuditEvent, Booking, Closure, Desk, OutboxMessage, Site
 from app.staff.roles import Role
+from tests.days import TODAY
 from tests.integration.changes_helpers import book_one
 from tests.integration.helpers import fetch, text_of
 from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
@@ -113,10 +115,15 @@ def test_closing_a_booked_day_can_cancel_and_notify(admin_client, citizen, setti
 
 def test_a_closure_without_bookings_and_its_removal(admin_client, settings):
     site = fetch(settings, select(Site).order_by(Site.id))[0]
+    first = TODAY + timedelta(weeks=13)  # a few months ahead, no booking then
     token = csrf_token(admin_client, f"{BASE}/{site.id}")
     bad = admin_client.post(
         f"{BASE}/{site.id}/fermetures",
-        data={"_csrf_token": token, "first_day": "2027-03-10", "last_day": "2027-03-01"},
+        data={
+            "_csrf_token": token,
+            "first_day": (first + timedelta(days=9)).isoformat(),
+            "last_day": first.isoformat(),
+        },
     )
     assert bad.status_code == 422
     assert "Le dernier jour doit être le même que le premier ou après." in text_of(bad.text)
@@ -124,8 +131,8 @@ def test_a_closure_without_bookings_and_its_removal(admin_client, settings):
         f"{BASE}/{site.id}/fermetures",
         data={
             "_csrf_token": token,
-            "first_day": "01/03/2027",
-            "last_day": "2027-03-05",
+            "first_day": f"{first:%d/%m/%Y}",  # typed the French way
+            "last_day": (first + timedelta(days=4)).isoformat(),
             "label": "Travaux",
         },
     )

@@ -5,9 +5,29 @@ methods and unreadable bodies — always a French page, never a stack trace."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
+from tests.days import (
+    FRIDAY,
+    NOTICE,
+    PARIS,
+    SATURDAY,
+    SUNDAY,
+    TUESDAY,
+    at,
+    closed,
+    first_free,
+    french_date,
+    french_week,
+    monday_of,
+    next_free,
+    open_day,
+    slot,
+    window_last_day,
+)
 from tests.integration.flow import CONTACT, slot_values
 from tests.integration.helpers import (
     CCAS,
@@ -207,6 +227,35 @@ def test_markup_in_accepted_names_is_escaped_on_the_recap_and_confirmation(citiz
 CHOOSE = "Choisissez un créneau dans la liste."
 GONE = "Ce créneau n'est plus disponible. Choisissez-en un autre."
 
+FIRST = first_free()  # the first slot offered: the first opening time two hours ahead
+WHOLE_TUESDAY = open_day(TUESDAY)  # a Tuesday of the window, open all day
+# The first slot offered that another one follows in its week: when it is about two hours
+# away, its week is the first of the window and still has free slots to show.
+SOON = next(a for a, b in pairwise(next_free(30)) if monday_of(a.date()) == monday_of(b.date()))
+WHEN_SOON_IS_TWO_HOURS_AWAY = SOON.astimezone(UTC) - NOTICE
+
+
+def friday_before(day: date) -> date:
+    return day - timedelta(days=(day.weekday() - FRIDAY - 1) % 7 + 1)
+
+
+def beyond_the_horizon() -> date:
+    """The first weekday the commune opens after the booking window's last day."""
+    day = window_last_day() + timedelta(days=1)
+    while day.weekday() >= SATURDAY or closed(day):
+        day += timedelta(days=1)
+    return day
+
+
+# Cases that need their own moment, relative to the instant (see SOON): a slot of the
+# previous Friday, and a slot once it is a minute less than two hours away.
+LAST_FRIDAY = "last-friday"
+INSIDE_THE_NOTICE = "inside-the-notice"
+# Christmas Day is a fixed calendar fact: the case runs on its own scenario instant, Monday
+# 30 November 2026 at 08:00 in Paris, when Christmas is inside the booking window.
+CHRISTMAS = "2026-12-25T10:00:00+01:00"
+END_OF_NOVEMBER_2026 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
 
 @pytest.mark.parametrize(
     ("slot", "message"),
@@ -214,21 +263,46 @@ GONE = "Ce créneau n'est plus disponible. Choisissez-en un autre."
         (None, CHOOSE),
         ("", CHOOSE),
         ("abc", CHOOSE),
-        ("2026-12-01T10:00:00", CHOOSE),  # no offset: not one of ours
-        ("2026-12-01", CHOOSE),
+        (slot(WHOLE_TUESDAY, 10)[:19], CHOOSE),  # no offset: not one of ours
+        (WHOLE_TUESDAY.isoformat(), CHOOSE),
         ("9999-12-31T23:59:59-12:00", CHOOSE),
         ("0001-01-01T00:00:00+14:00", CHOOSE),
-        ("2026-12-06T10:00:00+01:00", GONE),  # a Sunday
-        ("2026-12-01T03:00:00+01:00", GONE),  # in the night
-        ("2026-12-01T10:07:00+01:00", GONE),  # between two slots
-        ("2026-12-01T12:00:00+01:00", GONE),  # lunch time
-        ("2026-11-27T10:00:00+01:00", GONE),  # last Friday
-        ("2026-11-30T08:30:00+01:00", GONE),  # today, inside the notice period
-        ("2026-12-25T10:00:00+01:00", GONE),  # Christmas
-        ("2027-03-01T10:00:00+01:00", GONE),  # beyond the booking horizon
+        (slot(open_day(SUNDAY), 10), GONE),  # a Sunday
+        (slot(WHOLE_TUESDAY, 3), GONE),  # in the night
+        (slot(WHOLE_TUESDAY, 10, 7), GONE),  # between two slots
+        (slot(WHOLE_TUESDAY, 12), GONE),  # lunch time
+        (LAST_FRIDAY, GONE),  # last Friday
+        (INSIDE_THE_NOTICE, GONE),  # inside the notice period
+        (CHRISTMAS, GONE),  # Christmas
+        (slot(beyond_the_horizon(), 10), GONE),  # beyond the booking horizon
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "garbage",
+        "no-offset",
+        "a-day",
+        "year-9999",
+        "year-1",
+        "sunday",
+        "night",
+        "between-two-slots",
+        "lunch-time",
+        "last-friday",
+        "inside-the-notice",
+        "christmas",
+        "beyond-the-horizon",
     ],
 )
-def test_a_slot_that_is_not_offered_is_refused(citizen, slot, message):
+def test_a_slot_that_is_not_offered_is_refused(citizen, clock, slot, message):
+    if slot == LAST_FRIDAY:
+        clock.now = WHEN_SOON_IS_TWO_HOURS_AWAY  # from Monday 30 November 08:00: the 27th
+        slot = at(friday_before(clock.now.astimezone(PARIS).date()), 10).isoformat()
+    if slot == INSIDE_THE_NOTICE:
+        clock.now = WHEN_SOON_IS_TWO_HOURS_AWAY + timedelta(minutes=1)
+        slot = SOON.isoformat()
+    if slot == CHRISTMAS:
+        clock.now = END_OF_NOVEMBER_2026
     walk_to(citizen, 5)
     response = citizen.submit(PATHS[5], {} if slot is None else {"creneau": slot})
     assert response.status_code == 422
@@ -243,16 +317,19 @@ def test_a_slot_that_is_not_offered_is_refused(citizen, slot, message):
 
 def test_a_refused_slot_shows_the_week_it_was_in(citizen):
     walk_to(citizen, 5)
-    response = citizen.submit(PATHS[5], {"creneau": "2026-12-13T10:00:00+01:00"})  # Sunday
+    week = monday_of(FIRST.date()) + timedelta(days=7)  # not the week shown first
+    sunday = week + timedelta(days=6)
+    response = citizen.submit(PATHS[5], {"creneau": slot(sunday, 10)})
     assert response.status_code == 422
-    assert "Semaine du lundi 7 décembre au dimanche 13 décembre 2026" in text_of(response.text)
+    assert french_week(week) in text_of(response.text)
 
 
 def test_the_same_instant_in_utc_is_the_same_slot(citizen):
     walk_to(citizen, 5)
-    response = citizen.submit(PATHS[5], {"creneau": "2026-12-01T09:00:00Z"})
+    in_utc = at(WHOLE_TUESDAY, 10).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = citizen.submit(PATHS[5], {"creneau": in_utc})  # 09:00Z in winter
     assert response.url.path == PATHS[6]
-    assert "Mardi 1er décembre 2026 à 10 h" in text_of(response.text)
+    assert f"{french_date(WHOLE_TUESDAY).capitalize()} à 10 h" in text_of(response.text)
 
 
 # --- CSRF ---------------------------------------------------------------------------------

@@ -4,9 +4,28 @@ fragment with it, POST → 303 → next step, and the planning of step 5 through
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.conftest import FIXED_NOW
+from tests.days import (
+    NOTICE,
+    PARIS,
+    SATURDAY,
+    TUESDAY,
+    first_free,
+    free_starts,
+    french_date,
+    french_day,
+    french_time,
+    french_week,
+    full_week,
+    later,
+    monday_of,
+    open_day,
+    window_last_day,
+)
 from tests.integration.flow import CONTACT, slot_values
 from tests.integration.helpers import (
     HX,
@@ -29,6 +48,32 @@ TITLES = {
     7: "Rendez-vous confirmé",
 }
 STEPS = list(PATHS)
+
+# The first slot offered (CCAS, 30 minutes): the first opening time two hours (the notice)
+# after the instant, and the week step 5 opens on.
+FIRST = first_free()
+FIRST_WEEK = monday_of(FIRST.date())
+# The window's first and last days, and the weeks step 5 clamps to.
+WINDOW_FIRST_WEEK = monday_of((FIXED_NOW + NOTICE).astimezone(PARIS).date())
+WINDOW_LAST_WEEK = monday_of(window_last_day())
+# A scenario about fixed calendar facts (Christmas, New Year's Day): Monday 30 November
+# 2026, 08:00 in Paris.
+END_OF_NOVEMBER_2026 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+def week_page(week: date) -> str:
+    return f"{PATHS[5]}?semaine={week.isoformat()}"
+
+
+def clamped(week: date) -> date:
+    """The week step 5 shows when asked for `week`: the nearest one in the window."""
+    return min(max(monday_of(week), WINDOW_FIRST_WEEK), WINDOW_LAST_WEEK)
+
+
+def week_starts(monday: date, minutes: int = 30, length: int | None = None) -> list[str]:
+    """What an empty agenda offers in that week (see tests/days.py)."""
+    days = (monday + timedelta(days=n) for n in range(7))
+    return [start.isoformat() for day in days for start in free_starts(day, minutes, length)]
 
 
 def reach(citizen, step: int) -> None:
@@ -143,14 +188,15 @@ def test_every_step_links_back_to_the_previous_one(citizen):
 
 def test_the_recap_shows_every_answer_with_a_link_to_change_it(citizen):
     page, slot = walk_to(citizen, 6, title=PASSPORT, people=2)
+    start = first_free(15, 30)
     text = text_of(page.text)
     assert PASSPORT in text
     assert "Hôtel de ville" in text
     assert "Camille Dupont" in text
     assert CONTACT["email"] in text
     assert "06 12 34 56 78" in text
-    assert slot.startswith("2026-11-30T10:00")
-    assert "Lundi 30 novembre 2026 à 10 h" in text
+    assert slot == start.isoformat()
+    assert f"{french_date(start).capitalize()} à {french_time(start)}" in text
     for step in (1, 3, 4, 5):
         assert f'href="{PATHS[step]}"' in page.text
     assert "Confirmer le rendez-vous" in text
@@ -166,58 +212,62 @@ def days_of(values: list[str]) -> set[str]:
 def test_the_first_week_starts_at_the_first_bookable_time(citizen):
     page, _ = walk_to(citizen, 5)
     text = text_of(page.text)
-    assert "Semaine du lundi 30 novembre au dimanche 6 décembre 2026" in text
+    assert french_week(FIRST_WEEK) in text
     values = slot_values(page.text)
-    # Now is Monday 08:00 and the CCAS needs two hours' notice: nothing before 10:00.
-    assert values[0] == "2026-11-30T10:00:00+01:00"
-    assert days_of(values) <= {f"2026-11-{d}" for d in (30,)} | {
-        f"2026-12-0{d}" for d in range(1, 7)
-    }
-    assert "2026-12-06" not in days_of(values)  # Sunday
-    assert "Semaine précédente" not in text
-    assert 'href="/rendez-vous/creneau?semaine=2026-12-07"' in page.text
+    # The CCAS needs two hours' notice: nothing before the first opening time two hours
+    # ahead (Monday 30 November 08:00 → 10:00; Saturday 11:55 → Monday 08:30).
+    assert values[0] == FIRST.isoformat()
+    assert values == week_starts(FIRST_WEEK)
+    assert days_of(values) <= {(FIRST_WEEK + timedelta(days=n)).isoformat() for n in range(6)}
+    assert (FIRST_WEEK + timedelta(days=6)).isoformat() not in days_of(values)  # Sunday
+    # A previous week is offered only when the window starts in it (Saturday afternoon).
+    assert ("Semaine précédente" in text) == (WINDOW_FIRST_WEEK < FIRST_WEEK)
+    assert f'href="{week_page(FIRST_WEEK + timedelta(days=7))}"' in page.text
 
 
 def test_opening_hours_bound_the_slots_of_a_day(citizen):
-    page, _ = walk_to(citizen, 5)
-    tuesday = [v[11:16] for v in slot_values(page.text) if v.startswith("2026-12-01")]
+    walk_to(citizen, 5)
+    day = open_day(TUESDAY)  # a whole Tuesday in the window
+    page = citizen.get(week_page(monday_of(day)))
+    tuesday = [v[11:16] for v in slot_values(page.text) if v.startswith(day.isoformat())]
     assert tuesday[0] == "08:30"
     assert "11:30" in tuesday and "12:00" not in tuesday  # 30 minutes end at 12:00
     assert "13:00" not in tuesday and "13:30" in tuesday
     assert tuesday[-1] == "16:30"
-    saturday = [v[11:16] for v in slot_values(page.text) if v.startswith("2026-12-05")]
+    day = open_day(SATURDAY)
+    page = citizen.get(week_page(monday_of(day)))
+    saturday = [v[11:16] for v in slot_values(page.text) if v.startswith(day.isoformat())]
     assert saturday == ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
 
 
 def test_a_week_link_shows_that_week(citizen):
     walk_to(citizen, 5)
-    page = citizen.get(f"{PATHS[5]}?semaine=2026-12-09")  # a Wednesday: its whole week
+    week = full_week(FIRST_WEEK + timedelta(days=7))  # after the first, open all six days
+    wednesday = week + timedelta(days=2)
+    page = citizen.get(week_page(wednesday))  # a Wednesday: its whole week
     assert page.status_code == 200
     text = text_of(page.text)
-    assert "Semaine du lundi 7 décembre au dimanche 13 décembre 2026" in text
+    assert french_week(week) in text
     assert days_of(slot_values(page.text)) == {
-        "2026-12-07",
-        "2026-12-08",
-        "2026-12-09",
-        "2026-12-10",
-        "2026-12-11",
-        "2026-12-12",
+        (week + timedelta(days=n)).isoformat() for n in range(6)
     }
-    assert 'href="/rendez-vous/creneau?semaine=2026-11-30"' in page.text
+    assert f'href="{week_page(week - timedelta(days=7))}"' in page.text
     assert "Semaine précédente" in text
-    assert 'href="/rendez-vous/creneau?semaine=2026-12-14"' in page.text
+    assert f'href="{week_page(week + timedelta(days=7))}"' in page.text
     assert "Semaine suivante" in text
     # Away from the first free slot, a link jumps back to it.
     assert "Premier créneau disponible" in text
-    assert "lundi 30 novembre 2026" in text
+    assert f'href="{week_page(FIRST_WEEK)}"' in page.text
+    assert french_date(FIRST) in text
 
 
 def test_a_week_link_through_htmx_pushes_that_week_s_address(citizen):
     walk_to(citizen, 5)
-    response = citizen.get(f"{PATHS[5]}?semaine=2026-12-07", headers=HX)
+    week = FIRST_WEEK + timedelta(days=7)
+    response = citizen.get(week_page(week), headers=HX)
     assert_fragment(response)
-    assert response.headers["HX-Push-Url"] == "/rendez-vous/creneau?semaine=2026-12-07"
-    assert "Semaine du lundi 7 décembre" in text_of(response.text)
+    assert response.headers["HX-Push-Url"] == week_page(week)
+    assert f"Semaine du lundi {french_day(week)}" in text_of(response.text)
 
 
 @pytest.mark.parametrize("week", ["garbage", "2026-13-45", "", "2026-W50", "9999-12-31"])
@@ -225,24 +275,44 @@ def test_a_strange_week_does_not_crash(citizen, week):
     walk_to(citizen, 5)
     response = citizen.get(PATHS[5], params={"semaine": week})
     assert response.status_code == 200
-    assert slot_values(response.text)
+    # Unreadable: the first free slot's week. A date, even an ISO week (2026-W50): its week,
+    # kept inside the window (the last week for 9999).
+    try:
+        shown = clamped(date.fromisoformat(week))
+    except ValueError:
+        shown = FIRST_WEEK
+    values = slot_values(response.text)
+    assert values == week_starts(shown)
+    if shown == FIRST_WEEK:
+        assert values
+    else:  # a clamped week may have no free slot (the window's first week, on a weekend)
+        text = text_of(response.text)
+        assert values or "Aucun créneau libre cette semaine" in text
+        assert f'href="{week_page(FIRST_WEEK)}"' in response.text  # the first free slot
     assert "Étape 5 sur 7" in response.text
 
 
 def test_weeks_outside_the_booking_window_are_clamped(citizen):
     walk_to(citizen, 5)
     before = citizen.get(f"{PATHS[5]}?semaine=2020-01-06")
-    assert "Semaine du lundi 30 novembre" in text_of(before.text)
+    # The week of the window's first day (now plus the notice).
+    assert french_week(WINDOW_FIRST_WEEK) in text_of(before.text)
+    assert "Semaine précédente" not in text_of(before.text)
     after = citizen.get(f"{PATHS[5]}?semaine=2030-01-07")
     text = text_of(after.text)
-    # 60 days after Monday 30 November 2026 is Friday 29 January 2027.
-    assert "Semaine du lundi 25 janvier au dimanche 31 janvier 2027" in text
+    # The week of the window's last day, 60 days after now (from Monday 30 November 2026:
+    # Friday 29 January 2027).
+    assert french_week(WINDOW_LAST_WEEK) in text
     assert "Semaine suivante" not in text
     values = slot_values(after.text)
-    assert values and max(values) < "2027-01-30"
+    assert values == week_starts(WINDOW_LAST_WEEK)
+    last = window_last_day() + timedelta(days=1)
+    assert all(datetime.fromisoformat(v) <= later(days=60) for v in values)
+    assert values and max(values) < last.isoformat()
 
 
-def test_christmas_day_offers_no_slot(citizen):
+def test_christmas_day_offers_no_slot(citizen, clock):
+    clock.now = END_OF_NOVEMBER_2026  # the subject is two holidays: their own scenario instant
     walk_to(citizen, 5)
     page = citizen.get(f"{PATHS[5]}?semaine=2026-12-21")
     days = days_of(slot_values(page.text))
@@ -257,10 +327,12 @@ def test_christmas_day_offers_no_slot(citizen):
 def test_the_duration_follows_the_number_of_people(citizen):
     page, _ = walk_to(citizen, 5, title=PASSPORT, people=3)
     assert "3 personnes · durée 45 minutes" in text_of(page.text)
-    monday = [v[11:16] for v in slot_values(page.text) if v.startswith("2026-11-30")]
+    day = open_day(TUESDAY)  # a whole weekday in the window
+    page = citizen.get(week_page(monday_of(day)))
+    tuesday = [v[11:16] for v in slot_values(page.text) if v.startswith(day.isoformat())]
     # 45 minutes must end by 12:00 and by 17:00.
-    assert "11:15" in monday and "11:30" not in monday
-    assert "16:15" in monday and "16:30" not in monday
+    assert "11:15" in tuesday and "11:30" not in tuesday
+    assert "16:15" in tuesday and "16:30" not in tuesday
 
 
 def test_changing_the_type_on_the_way_back_restarts_what_depended_on_it(citizen):

@@ -15,7 +15,7 @@ from app.staff.audit import record
 from app.web.citizen.forms import read_form
 from app.web.staff.auth import staff_only
 from app.web.staff.data_access import AnyRequest, chosen_sites, readable_sites, staff_of
-from app.web.staff.view import staff_page
+from app.web.staff.view import PARIS, staff_page
 
 TEMPLATE = "staff/export.html"
 
@@ -34,7 +34,7 @@ class ExportController(Controller):
 
     @get("/", guards=[staff_only], opt={"role": "viewer"}, name="staff-export")
     async def form(self, request: AnyRequest) -> Template:
-        today = request.app.state.clock().date()
+        today = request.app.state.clock().astimezone(PARIS).date()  # the back office's day
         return await self._page(request, default_values(today), {})
 
     @post("/", guards=[staff_only], opt={"role": "viewer"})

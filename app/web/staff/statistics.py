@@ -15,7 +15,7 @@ from app.reports.statistics import Statistics, statistics
 from app.reports.wording import lead_time, percent
 from app.web.staff.auth import staff_only
 from app.web.staff.data_access import AnyRequest, chosen_sites, readable_sites, staff_of
-from app.web.staff.view import staff_page
+from app.web.staff.view import PARIS, staff_page
 
 TEMPLATE = "staff/statistiques.html"
 
@@ -74,7 +74,7 @@ class StatisticsController(Controller):
         au: FromQuery[str | None] = None,
         site: FromQuery[str | None] = None,
     ) -> Template:
-        today = request.app.state.clock().date()
+        today = request.app.state.clock().astimezone(PARIS).date()  # the back office's day
         default = last_weeks(today)
         values = {
             "du": du if du is not None else default.first_day.isoformat(),
