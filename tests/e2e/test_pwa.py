@@ -274,12 +274,27 @@ def test_the_worker_shows_a_pushed_message_as_a_notification(
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
         cdp = context.new_cdp_session(page)
         registrations: list[dict] = []
+        versions: list[dict] = []
         cdp.on(
             "ServiceWorker.workerRegistrationUpdated",
             lambda event: registrations.extend(event["registrations"]),
         )
+        cdp.on(
+            "ServiceWorker.workerVersionUpdated",
+            lambda event: versions.extend(event["versions"]),
+        )
         cdp.send("ServiceWorker.enable")
-        wait_until_pumped(page, lambda: registrations, "the worker's registration")
+
+        def active_registration() -> str | None:
+            """The registration whose worker is activated (a message pushed to one still
+            installing would be lost)."""
+            live = {r["registrationId"] for r in registrations if not r.get("isDeleted")}
+            for version in reversed(versions):
+                if version["registrationId"] in live and version["status"] == "activated":
+                    return version["registrationId"]
+            return None
+
+        wait_until_pumped(page, active_registration, "the worker's activation")
         payload = {
             "title": "Rappel : rendez-vous demain",
             "body": "CCAS — aide sociale, le mardi 1 décembre 2026 à 10 h 00. Référence RDV-1.",
@@ -290,7 +305,7 @@ def test_the_worker_shows_a_pushed_message_as_a_notification(
             "ServiceWorker.deliverPushMessage",
             {
                 "origin": pwa_server.url,
-                "registrationId": registrations[0]["registrationId"],
+                "registrationId": active_registration(),
                 "data": json.dumps(payload),
             },
         )
