@@ -294,7 +294,12 @@ def test_the_worker_shows_a_pushed_message_as_a_notification(
                     return version["registrationId"]
             return None
 
-        wait_until_pumped(page, active_registration, "the worker's activation")
+        wait_until_pumped(
+            page,
+            active_registration,
+            "the worker's activation",
+            details=lambda: f"registrations {registrations}, versions {versions}",
+        )
         payload = {
             "title": "Rappel : rendez-vous demain",
             "body": "CCAS — aide sociale, le mardi 1 décembre 2026 à 10 h 00. Référence RDV-1.",
@@ -313,7 +318,12 @@ def test_the_worker_shows_a_pushed_message_as_a_notification(
             "navigator.serviceWorker.ready.then(r => r.getNotifications())"
             ".then(list => list.map(n => [n.title, n.body, n.tag, n.data.url]))"
         )
-        wait_until_pumped(page, lambda: page.evaluate(shown), "the notification")
+        wait_until_pumped(
+            page,
+            lambda: page.evaluate(shown),
+            "the notification",
+            details=lambda: f"versions {versions[-3:]}",
+        )
         assert page.evaluate(shown) == [
             [payload["title"], payload["body"], "RDV-1", "/mes-rendez-vous"]
         ]
@@ -321,10 +331,12 @@ def test_the_worker_shows_a_pushed_message_as_a_notification(
         context.close()
 
 
-def wait_until_pumped(page, condition, what: str, timeout_ms: int = 10_000) -> None:
+def wait_until_pumped(
+    page, condition, what: str, timeout_ms: int = 10_000, details=lambda: ""
+) -> None:
     """Like wait_until, but lets Playwright deliver DevTools events meanwhile."""
     for _ in range(timeout_ms // 100):
         if condition():
             return
         page.wait_for_timeout(100)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what} {details()}")
