@@ -11,6 +11,7 @@ from app.clock import Clock
 from app.db.session import Database
 from app.gdpr.retention import purge_personal_data
 from app.notifications.delivery import email_channel, sms_channel
+from app.notifications.events import COMPOSE, compose_channel
 from app.notifications.reminders import send_reminders
 from app.outbox import store
 from app.outbox.channels import Deliver
@@ -50,6 +51,7 @@ def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
             **delivery_channels(settings),
             "caldav": caldav_channel(db, settings, clock),
             "push": push_channel(db, settings, clock),
+            COMPOSE: compose_channel(db, settings),
         },
         clock,
         jobs=[

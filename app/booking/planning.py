@@ -77,14 +77,17 @@ async def build_query(
     draft_id: int | None = None,
     for_staff: bool = False,
     ignore_booking_id: int | None = None,
+    desk_ids: tuple[int, ...] | None = None,
 ) -> AvailabilityQuery:
     """What the engine needs to answer for these local days. The live holds of other
     drafts count as occupations (the hold of `draft_id`, the asker's own, does not), and so
     do cancelled bookings whose type's cool-down has not run out. `ignore_booking_id`: a
-    booking being modified, which must not count against itself."""
+    booking being modified, which must not count against itself. `desk_ids`: only these
+    desks of the type (all of them by default)."""
     site = appointment_type.site
     tz = ZoneInfo(site.timezone)
-    desk_ids = tuple(desk.id for desk in appointment_type.desks)
+    type_desks = tuple(desk.id for desk in appointment_type.desks)
+    desk_ids = type_desks if desk_ids is None else tuple(d for d in type_desks if d in desk_ids)
     span_start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz) - timedelta(days=1)
     span_end = datetime.combine(last_day, datetime.min.time(), tzinfo=tz) + timedelta(days=2)
 

@@ -7,7 +7,8 @@ with "database is locked"; reads stay concurrent thanks to WAL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger("creneau.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_CAPACITY = 15  # SQLAlchemy's default pool: 5 connections + 10 overflow
@@ -69,6 +72,18 @@ async def changed_rows(session: AsyncSession, statement: Update | Delete) -> int
     return result.rowcount
 
 
+AfterCommit = Callable[["Database"], Awaitable[None]]
+_AFTER_COMMIT = "creneau.after_commit"
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Runs `callback` once the transaction of `Database.write()` that `session` belongs to
+    has committed, after its locks are released (never when it rolls back). The callback
+    must leave a trace in the transaction that lets a worker redo its job (an outbox row):
+    a process can die between the commit and the callback."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -94,9 +109,18 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back on any exception."""
-        async with self._writer() as session, session.begin():
-            yield session
+        """One transaction: committed when the block ends, rolled back on any exception;
+        then the callbacks registered with `after_commit`, in order."""
+        async with self._writer() as session:
+            async with session.begin():
+                yield session
+            callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
+        for callback in callbacks:
+            try:
+                await callback(self)
+            except Exception:
+                # Committed all the same; the trace left in the transaction lets a worker redo it.
+                log.exception("après validation : %s en échec", callback)
 
     async def dispose(self) -> None:
         await self.read_engine.dispose()

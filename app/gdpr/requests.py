@@ -170,7 +170,9 @@ async def erase(
             booking.cancelled_by_staff = True
             booking.sequence += 1
             await session.flush()
-            await events.booking_cancelled(session, booking, now, settings, by_staff=True)
+            await events.booking_cancelled(
+                session, booking, now, settings, by_staff=True, at_once=True
+            )
             cancelled += 1
     erased = await anonymise(session, plan.booking_ids, now, keep_pending_messages=True)
     return erased, cancelled

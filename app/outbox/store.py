@@ -39,6 +39,37 @@ class Delivery:
     attempt: int
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message composed and ready to be enqueued."""
+
+    channel: str
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+
+
+async def enqueue_all(
+    session: AsyncSession, messages: list[Outgoing], now: datetime, booking_id: int | None
+) -> bool:
+    """Enqueues each message (see `enqueue`); True when at least one was new."""
+    created = False
+    for message in messages:
+        created = (
+            await enqueue(
+                session,
+                channel=message.channel,
+                kind=message.kind,
+                dedupe_key=message.dedupe_key,
+                payload=message.payload,
+                now=now,
+                booking_id=booking_id,
+            )
+            or created
+        )
+    return created
+
+
 async def enqueue(
     session: AsyncSession,
     *,

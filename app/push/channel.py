@@ -20,7 +20,7 @@ from app.db.models import Booking, PushSubscription
 from app.db.session import Database
 from app.notifications.facts import BookingFacts
 from app.outbox.channels import Deliver, PermanentFailure
-from app.outbox.store import Delivery, enqueue
+from app.outbox.store import Delivery, Outgoing, enqueue_all
 from app.push import vapid
 from app.push.encryption import encrypt_payload
 from app.push.messages import push_text
@@ -36,6 +36,23 @@ REQUEST_TIMEOUT_SECONDS = 15.0
 GONE = {404, 410}
 
 
+async def push_messages(
+    session: AsyncSession, booking: Booking, kind: str, key: str, facts: BookingFacts
+) -> list[Outgoing]:
+    """One message per browser subscribed to this booking (none if nobody opted in)."""
+    text = push_text(kind, facts)
+    body = {"title": text.title, "body": text.body, "url": text.url, "tag": facts.reference}
+    return [
+        Outgoing(
+            channel=CHANNEL,
+            kind=kind,
+            dedupe_key=f"{kind}:{key}:push:{subscription.id}",
+            payload={"subscription_id": subscription.id, "notification": body},
+        )
+        for subscription in await subscriptions_of(session, booking.id)
+    ]
+
+
 async def enqueue_push(
     session: AsyncSession,
     booking: Booking,
@@ -44,19 +61,9 @@ async def enqueue_push(
     key: str,
     facts: BookingFacts,
 ) -> None:
-    """One outbox message per browser subscribed to this booking (none if nobody opted in)."""
-    text = push_text(kind, facts)
-    body = {"title": text.title, "body": text.body, "url": text.url, "tag": facts.reference}
-    for subscription in await subscriptions_of(session, booking.id):
-        await enqueue(
-            session,
-            channel=CHANNEL,
-            kind=kind,
-            dedupe_key=f"{kind}:{key}:push:{subscription.id}",
-            payload={"subscription_id": subscription.id, "notification": body},
-            now=now,
-            booking_id=booking.id,
-        )
+    """Enqueues `push_messages` in the caller's transaction."""
+    messages = await push_messages(session, booking, kind, key, facts)
+    await enqueue_all(session, messages, now, booking.id)
 
 
 def push_channel(db: Database, settings: Settings, clock: Clock) -> Deliver:
