@@ -7,11 +7,11 @@ the sequence the link was made for, its reference and start, to remind the citiz
 booking is not touched until the citizen confirms the recap; then `move` rewrites it in
 one transaction, keeping its reference and UID and bumping its sequence.
 
-Locks follow `service.confirm` (docs/DECISIONS.md §2): the draft row, then the booking row,
-then the desks serving the new type in id order, all `FOR UPDATE` on PostgreSQL (SQLite
-serialises write transactions with `BEGIN IMMEDIATE`). `cancel` locks only the booking:
+Locks follow `service.confirm` and `locking`: the draft row, then the booking row (`FOR
+UPDATE` on PostgreSQL; SQLite serialises write transactions with `BEGIN IMMEDIATE`), then
+the citizen, the type and the new slot's desk and days. `cancel` locks only the booking:
 freeing places cannot break anyone's booking. Staff changes lock the booking, then the
-desks (they have no draft). The same order everywhere means no deadlock.
+slot (they have no draft). The same order everywhere means no deadlock.
 """
 
 from __future__ import annotations
@@ -29,16 +29,20 @@ from sqlalchemy.orm import selectinload
 from app.booking.catalogue import MAX_ID, get_type, get_type_any
 from app.booking.limits import LimitReached, citizen_limit
 from app.booking.links import LinkClaim, LinkState, link_state
+from app.booking.locking import lock_citizen, lock_slot
 from app.booking.service import (
     Confirmed,
     DraftUnusable,
     SlotTaken,
     appointment_length,
+    desks_to_lock,
+    desks_to_try,
     fitting_desks,
     load_booking,
-    lock_desks,
+    own_hold_desk,
+    release_hold,
     slot_taken,
-    take_over_hold,
+    take_desk,
 )
 from app.db.models import Booking, Draft
 from app.db.session import Database
@@ -121,10 +125,8 @@ async def move(
     """Moves the booking the draft modifies to the draft's answers, or says why not. Like a
     confirmed draft, the draft then keeps only its link to the booking (and the
     modification's reminder) until `keep_draft_until`."""
-    async with db.write() as session:
-        draft = (
-            await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
-        ).scalar()
+    async with db.read() as session:
+        draft = await session.get(Draft, draft_id)
         if draft is None:
             return DraftUnusable()
         if draft.booking_id is not None:
@@ -134,56 +136,79 @@ async def move(
         if not modifies:
             return DraftUnusable()
         claim = LinkClaim(int(modifies["booking_id"]), int(modifies["sequence"]), "modify")
-        booking = await _locked_booking(session, claim.booking_id)
-        if booking is None:
-            return ChangeRefused(LinkState.UNKNOWN)
-        current = link_state(claim, booking, now)
-        if current is not LinkState.USABLE:
-            return ChangeRefused(current)
-
         appointment_type = await get_type(session, state.get("type_id"))
         contact = state.get("contact")
         if appointment_type is None or not contact or not state.get("slot_start"):
             return DraftUnusable()
         people = int(state["people"])
         start = datetime.fromisoformat(state["slot_start"])
-        await lock_desks(session, appointment_type)
-        limit = await citizen_limit(
-            session,
-            appointment_type,
-            contact["email"],
-            contact["phone"],
-            now,
-            ignore_booking_id=booking.id,
-        )
-        if limit is not None:
-            return limit
+        seen = await session.get(Booking, claim.booking_id) if claim.booking_id <= MAX_ID else None
+        if seen is None:
+            return ChangeRefused(LinkState.UNKNOWN)
+        if (seen_state := link_state(claim, seen, now)) is not LinkState.USABLE:
+            return ChangeRefused(seen_state)
+        held_desk = await own_hold_desk(session, draft_id, start, now)
         fitting = await fitting_desks(
-            session, appointment_type, people, start, now, draft.id, booking.id
+            session, appointment_type, people, start, now, draft_id, claim.booking_id
         )
-        if not fitting:
-            return slot_taken(appointment_type, start, now)
-        # Kept on its desk when it still fits there, else on the held (or first) desk.
-        held_desk = await take_over_hold(session, draft.id, start, fitting)
-        booking.type_id = appointment_type.id
-        booking.desk_id = booking.desk_id if booking.desk_id in fitting else held_desk
-        booking.start = start
-        booking.end = start + appointment_length(
-            appointment_type.slot_minutes, people, appointment_type.duration_per_person
-        )
-        booking.people = people
-        booking.last_name = contact["last_name"]
-        booking.first_name = contact["first_name"]
-        booking.email = contact["email"]
-        booking.phone = contact["phone"]
-        booking.extra = contact.get("extra", {})
-        booking.sequence += 1
-        await session.flush()
-        await booking_moved(session, booking, now, settings)  # e-mail METHOD:REQUEST
-        draft.booking_id = booking.id
-        draft.data = {MODIFIES: modifies}
-        draft.expires_at = keep_draft_until
-        return Confirmed(booking.id)
+
+    # Kept on its desk when it still fits there, else on the held (or another) desk.
+    for desk_id in desks_to_try(fitting, draft_id, preferred=(seen.desk_id, held_desk)):
+        async with db.write() as session:
+            draft = (
+                await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
+            ).scalar()
+            if draft is None:
+                return DraftUnusable()
+            if draft.booking_id is not None:
+                return Confirmed(draft.booking_id, replay=True)
+            if draft.data != state:
+                break  # answered again meanwhile (another tab): start over
+            booking = await _locked_booking(session, claim.booking_id)
+            if booking is None:
+                return ChangeRefused(LinkState.UNKNOWN)
+            current = link_state(claim, booking, now)
+            if current is not LinkState.USABLE:
+                return ChangeRefused(current)
+            await lock_citizen(session, contact["email"], contact["phone"])
+            limit = await citizen_limit(
+                session,
+                appointment_type,
+                contact["email"],
+                contact["phone"],
+                now,
+                ignore_booking_id=booking.id,
+            )
+            if limit is not None:
+                return limit
+            desk = await take_desk(
+                session, appointment_type, desk_id, people, start, now, draft_id, booking.id
+            )
+            if desk is None:
+                continue  # taken meanwhile: the next desk, in a new transaction
+            await release_hold(session, draft_id)
+            booking.type_id = appointment_type.id
+            booking.desk_id = desk
+            booking.start = start
+            booking.end = start + appointment_length(
+                appointment_type.slot_minutes, people, appointment_type.duration_per_person
+            )
+            booking.people = people
+            booking.last_name = contact["last_name"]
+            booking.first_name = contact["first_name"]
+            booking.email = contact["email"]
+            booking.phone = contact["phone"]
+            booking.extra = contact.get("extra", {})
+            booking.sequence += 1
+            await session.flush()
+            await booking_moved(session, booking, now, settings)  # e-mail METHOD:REQUEST
+            draft.booking_id = booking.id
+            draft.data = {MODIFIES: modifies}
+            draft.expires_at = keep_draft_until
+            return Confirmed(booking.id)
+    else:
+        return slot_taken(appointment_type, start, now)
+    return await move(db, draft_id, now, settings=settings, keep_draft_until=keep_draft_until)
 
 
 async def cancel(
@@ -292,7 +317,6 @@ async def staff_move(
         if booking.start == start:
             return StaffRefused(StaffRefusal.SAME_SLOT)
         appointment_type = await get_type_any(session, booking.type_id)
-        await lock_desks(session, appointment_type)
         fitting = await fitting_desks(
             session,
             appointment_type,
@@ -303,6 +327,24 @@ async def staff_move(
             booking.id,
             for_staff=True,
         )
+        if fitting:  # then locked, all at once (in order), and checked again
+            locked = tuple(sorted({*fitting, *desks_to_lock(appointment_type, fitting[0])}))
+            end = start + appointment_length(
+                appointment_type.slot_minutes, booking.people, appointment_type.duration_per_person
+            )
+            tz = ZoneInfo(appointment_type.site.timezone)
+            await lock_slot(session, appointment_type.id, locked, start, end, tz)
+            fitting = await fitting_desks(
+                session,
+                appointment_type,
+                booking.people,
+                start,
+                now,
+                None,
+                booking.id,
+                for_staff=True,
+                desk_ids=locked,
+            )
         if not fitting:
             return slot_taken(appointment_type, start, now)
         previous = booking.start

@@ -6,8 +6,12 @@ could conflict queue, and the others do not: a rush on ten desks runs ten at a t
 PostgreSQL they are transaction-scoped advisory locks, released by the commit; SQLite needs
 none, since its write transactions (`BEGIN IMMEDIATE`) run one at a time anyway.
 
-Lock order, the same everywhere (no deadlock): the draft row, the booking row, the citizen,
-then (desk, day) pairs in ascending order.
+A change to a type's desks must not interleave with a booking landing on a desk it removes:
+every occupation writer holds the type's lock shared (`lock_slot`), its editor holds it
+exclusively (`lock_type`).
+
+Lock order, the same everywhere (no deadlock): the draft row (or the staff form's key), the
+booking row, the citizen, the type, then (desk, day) pairs in ascending order.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # The two-key advisory locks of (desk id, day) use desk ids, always positive; a citizen's
 # lock uses these negative first keys, so the two never meet.
-_EMAIL_KEY, _PHONE_KEY = -1, -2
+_EMAIL_KEY, _PHONE_KEY, _TYPE_KEY, _REQUEST_KEY = -1, -2, -3, -4
 
 
 def _locks_needed(session: AsyncSession) -> bool:
@@ -35,12 +39,19 @@ def local_days(start: datetime, end: datetime, tz: ZoneInfo) -> list[int]:
     return list(range(first.toordinal(), last.date().toordinal() + 1))
 
 
-async def lock_desk_days(
-    session: AsyncSession, desk_ids: Iterable[int], start: datetime, end: datetime, tz: ZoneInfo
+async def lock_slot(
+    session: AsyncSession,
+    type_id: int,
+    desk_ids: Iterable[int],
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
 ) -> None:
-    """Waits for, then holds until the transaction ends, every (desk, day) of the interval."""
+    """Waits for, then holds until the transaction ends, the type (shared) and every
+    (desk, day) of the interval: what a new occupation of these desks needs."""
     if not _locks_needed(session):
         return
+    await session.execute(select(func.pg_advisory_xact_lock_shared(_TYPE_KEY, type_id)))
     days = local_days(start, end, tz)
     for desk_id in sorted(set(desk_ids)):
         for day in days:
@@ -57,3 +68,18 @@ async def lock_citizen(session: AsyncSession, email: str, phone: str) -> None:
         await session.execute(select(func.pg_advisory_xact_lock(_EMAIL_KEY, key)))
     if phone:
         await session.execute(select(func.pg_advisory_xact_lock(_PHONE_KEY, func.hashtext(phone))))
+
+
+async def lock_type(session: AsyncSession, type_id: int) -> None:
+    """Waits for every hold and booking of the type in progress, and keeps new ones out
+    until the transaction ends (to change which desks serve the type)."""
+    if _locks_needed(session):
+        await session.execute(select(func.pg_advisory_xact_lock(_TYPE_KEY, type_id)))
+
+
+async def lock_request(session: AsyncSession, idempotency_key: str) -> None:
+    """Serialises the twin submissions of one form (a double click), so that the second
+    finds the first's booking."""
+    if _locks_needed(session):
+        key = func.hashtext(idempotency_key)
+        await session.execute(select(func.pg_advisory_xact_lock(_REQUEST_KEY, key)))

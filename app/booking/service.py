@@ -1,12 +1,19 @@
-"""Holding and confirming a slot: each one transaction that re-checks the slot under locks.
+"""Holding and confirming a slot: each read first, then written in one short transaction
+that re-checks the slot under locks.
 
-Integrity comes from the database, not from Python: the draft row and then the desks that
-serve the type are locked (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite every write
-transaction is `BEGIN IMMEDIATE`, so writers are serialised by the database itself). The
-slot is re-checked under those locks, with the same engine and every live hold counted, so
-two holds or two confirmations for the last place cannot both succeed. A replayed confirm
+Integrity comes from the database, not from Python. What can be read without a lock is
+read first (the type, the desks on which the slot is free); a slot that is not free is
+refused without writing anything. Then one desk is tried at a time, each in its own short
+transaction: the draft row is locked, then the type (shared) and that desk for the days
+the appointment touches (`locking.lock_slot`: advisory locks on PostgreSQL; on SQLite
+every write transaction is `BEGIN IMMEDIATE`, so writers are serialised by the database
+itself); the desk is re-checked under those locks with the same engine and every live hold
+counted, so two holds or two confirmations for its last place cannot both succeed, while
+confirmations on other desks go on in parallel. Different drafts try the desks in
+different orders, so a rush on one slot does not queue on one desk. A replayed confirm
 waits for the draft's lock, then finds the draft already linked to its booking; the unique
-idempotency key on the booking is the last line of defence.
+idempotency key on the booking is the last line of defence. The e-mail and its
+attachments are composed after the commit (`notifications.events`).
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ from sqlalchemy.orm import selectinload
 from app.booking.availability import slot_fits
 from app.booking.catalogue import get_type
 from app.booking.limits import LimitReached, citizen_limit
+from app.booking.locking import lock_citizen, lock_slot
 from app.booking.planning import build_query
 from app.booking.references import new_reference, new_uid
-from app.db.models import AppointmentType, Booking, Desk, Draft, SlotHold
+from app.db.models import AppointmentType, Booking, Draft, SlotHold
 from app.db.session import Database
 from app.notifications.events import booking_confirmed
 from app.settings import Settings
@@ -69,12 +77,62 @@ async def lock_draft(session: AsyncSession, draft_id: int) -> Draft | None:
     ).scalar()
 
 
-async def lock_desks(session: AsyncSession, appointment_type: AppointmentType) -> None:
-    """Every desk serving the type, in id order (the same order for everyone: no deadlock)."""
-    desk_ids = [desk.id for desk in appointment_type.desks]
-    await session.execute(
-        select(Desk.id).where(Desk.id.in_(desk_ids)).order_by(Desk.id).with_for_update()
+def desks_to_try(
+    fitting: tuple[int, ...], spread_by: int, preferred: tuple[int | None, ...] = ()
+) -> list[int]:
+    """The desks on which to try a slot, in an order that differs from one draft to the
+    next (`spread_by`), so that a rush on one slot spreads over its desks; the `preferred`
+    ones that fit (the desk a moved booking is on, the desk the draft holds) first."""
+    if not fitting:
+        return []
+    shift = spread_by % len(fitting)
+    order = [*fitting[shift:], *fitting[:shift]]
+    first = [desk for desk in dict.fromkeys(preferred) if desk in order]
+    return first + [desk for desk in order if desk not in first]
+
+
+def desks_to_lock(appointment_type: AppointmentType, desk_id: int) -> tuple[int, ...]:
+    """The desk itself; every desk of the type when places are kept for staff, since those
+    are counted over all the type's desks."""
+    if appointment_type.staff_reserved_places:
+        return tuple(sorted(desk.id for desk in appointment_type.desks))
+    return (desk_id,)
+
+
+async def take_desk(
+    session: AsyncSession,
+    appointment_type: AppointmentType,
+    desk_id: int,
+    people: int,
+    start: datetime,
+    now: datetime,
+    draft_id: int | None,
+    ignore_booking_id: int | None = None,
+    *,
+    for_staff: bool = False,
+) -> int | None:
+    """Locks the slot on `desk_id` (see `locking.lock_slot`) and re-checks it: the desk to
+    use (`desk_id`, or another desk locked with it), or None when it is no longer free."""
+    locked = desks_to_lock(appointment_type, desk_id)
+    end = start + appointment_length(
+        appointment_type.slot_minutes, people, appointment_type.duration_per_person
     )
+    tz = ZoneInfo(appointment_type.site.timezone)
+    await lock_slot(session, appointment_type.id, locked, start, end, tz)
+    free = await fitting_desks(
+        session,
+        appointment_type,
+        people,
+        start,
+        now,
+        draft_id,
+        ignore_booking_id,
+        for_staff=for_staff,
+        desk_ids=locked,
+    )
+    if not free:
+        return None
+    return desk_id if desk_id in free else free[0]
 
 
 async def fitting_desks(
@@ -87,10 +145,11 @@ async def fitting_desks(
     ignore_booking_id: int | None = None,
     *,
     for_staff: bool = False,
+    desk_ids: tuple[int, ...] | None = None,
 ) -> tuple[int, ...]:
-    """The desks on which the draft's people fit at `start`, its own hold and the booking
-    it modifies (if any) not counting against it. Staff (`for_staff`) may use the places
-    kept for them."""
+    """The desks (of `desk_ids`, by default all the type's) on which the draft's people fit
+    at `start`, its own hold and the booking it modifies (if any) not counting against it.
+    Staff (`for_staff`) may use the places kept for them."""
     day = start.astimezone(ZoneInfo(appointment_type.site.timezone)).date()
     query = await build_query(
         session,
@@ -102,6 +161,7 @@ async def fitting_desks(
         draft_id=draft_id,
         for_staff=for_staff,
         ignore_booking_id=ignore_booking_id,
+        desk_ids=desk_ids,
     )
     return slot_fits(query, start)
 
@@ -111,20 +171,21 @@ def slot_taken(appointment_type: AppointmentType, start: datetime, now: datetime
     return SlotTaken(too_late=start < earliest_start)
 
 
-async def take_over_hold(
-    session: AsyncSession, draft_id: int, start: datetime, fitting: tuple[int, ...]
-) -> int:
-    """The desk to book: the one the draft's hold kept, if it still fits, else the first that
-    fits. The hold is released either way (the booking now takes its place)."""
-    own_hold = (
-        await session.execute(select(SlotHold).where(SlotHold.draft_id == draft_id))
+async def own_hold_desk(
+    session: AsyncSession, draft_id: int, start: datetime, now: datetime
+) -> int | None:
+    """The desk the draft's live hold keeps at `start`, if it has one."""
+    return (
+        await session.execute(
+            select(SlotHold.desk_id).where(
+                SlotHold.draft_id == draft_id, SlotHold.start == start, SlotHold.expires_at > now
+            )
+        )
     ).scalar()
-    desk_id = fitting[0]
-    if own_hold is not None:
-        if own_hold.start == start and own_hold.desk_id in fitting:
-            desk_id = own_hold.desk_id
-        await session.delete(own_hold)
-    return desk_id
+
+
+async def release_hold(session: AsyncSession, draft_id: int) -> None:
+    await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
 
 
 async def hold(
@@ -137,41 +198,49 @@ async def hold(
     ignore_booking_id: int | None = None,
 ) -> HoldResult:
     """Holds `state["slot_start"]` for the draft (its previous hold, if any, is released)
-    and saves `state` with the hold's end as `hold_until`, in one transaction."""
-    async with db.write() as session:
-        draft = await lock_draft(session, draft_id)
-        if draft is None or draft.booking_id is not None:
-            return DraftUnusable()
+    and saves `state` with the hold's end as `hold_until`, in one transaction. A refusal
+    changes nothing."""
+    if not state.get("people") or not state.get("slot_start"):
+        return DraftUnusable()
+    start = datetime.fromisoformat(state["slot_start"])
+    people = int(state["people"])
+    async with db.read() as session:
         appointment_type = await get_type(session, state.get("type_id"))
-        if appointment_type is None or not state.get("people"):
+        if appointment_type is None:
             return DraftUnusable()
-        start = datetime.fromisoformat(state["slot_start"])
-        people = int(state["people"])
-        await lock_desks(session, appointment_type)
-        await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
         fitting = await fitting_desks(
             session, appointment_type, people, start, now, draft_id, ignore_booking_id
         )
-        if not fitting:
-            return slot_taken(appointment_type, start, now)
-        until = now + timedelta(minutes=appointment_type.hold_minutes)
-        session.add(
-            SlotHold(
-                draft_id=draft_id,
-                type_id=appointment_type.id,
-                desk_id=fitting[0],
-                start=start,
-                end=start
-                + appointment_length(
-                    appointment_type.slot_minutes, people, appointment_type.duration_per_person
-                ),
-                people=people,
-                expires_at=until,
+    for desk_id in desks_to_try(fitting, draft_id):
+        async with db.write() as session:
+            draft = await lock_draft(session, draft_id)
+            if draft is None or draft.booking_id is not None:
+                return DraftUnusable()
+            desk = await take_desk(
+                session, appointment_type, desk_id, people, start, now, draft_id, ignore_booking_id
             )
-        )
-        draft.data = {**state, "hold_until": until.isoformat()}
-        draft.expires_at = keep_draft_until
-        return Held(until)
+            if desk is None:
+                continue  # taken meanwhile: the next desk, in a new transaction
+            await release_hold(session, draft_id)
+            until = now + timedelta(minutes=appointment_type.hold_minutes)
+            session.add(
+                SlotHold(
+                    draft_id=draft_id,
+                    type_id=appointment_type.id,
+                    desk_id=desk,
+                    start=start,
+                    end=start
+                    + appointment_length(
+                        appointment_type.slot_minutes, people, appointment_type.duration_per_person
+                    ),
+                    people=people,
+                    expires_at=until,
+                )
+            )
+            draft.data = {**state, "hold_until": until.isoformat()}
+            draft.expires_at = keep_draft_until
+            return Held(until)
+    return slot_taken(appointment_type, start, now)
 
 
 async def confirm(
@@ -186,13 +255,12 @@ async def confirm(
     """Books the draft's slot (taking over its hold), or says why not. The confirmed draft
     keeps only its link to the booking (the contact details now live in the booking alone)
     until `keep_draft_until`, so that the confirmation page can still be reloaded."""
-    async with db.write() as session:
-        draft = await lock_draft(session, draft_id)
+    async with db.read() as session:
+        draft = await session.get(Draft, draft_id)
         if draft is None:
             return DraftUnusable()
         if draft.booking_id is not None:
             return Confirmed(draft.booking_id, replay=True)
-
         state = draft.data
         appointment_type = await get_type(session, state.get("type_id"))
         contact = state.get("contact")
@@ -200,35 +268,55 @@ async def confirm(
             return DraftUnusable()
         people = int(state["people"])
         start = datetime.fromisoformat(state["slot_start"])
+        held_desk = await own_hold_desk(session, draft_id, start, now)
+        fitting = await fitting_desks(session, appointment_type, people, start, now, draft_id)
 
-        await lock_desks(session, appointment_type)
-        limit = await citizen_limit(
-            session, appointment_type, contact["email"], contact["phone"], now
-        )
-        if limit is not None:
-            return limit
-        fitting = await fitting_desks(session, appointment_type, people, start, now, draft.id)
-        if not fitting:
-            return slot_taken(appointment_type, start, now)
-        desk_id = await take_over_hold(session, draft.id, start, fitting)
-
-        booking = new_booking(
-            appointment_type,
-            desk_id,
-            start,
-            people,
-            contact,
-            uid_domain=uid_domain,
-            idempotency_key=str(draft.id),
-            now=now,
-        )
-        session.add(booking)
-        await session.flush()
-        await booking_confirmed(session, booking, now, settings)
-        draft.booking_id = booking.id
-        draft.data = {}
-        draft.expires_at = keep_draft_until
-        return Confirmed(booking.id)
+    for desk_id in desks_to_try(fitting, draft_id, preferred=(held_desk,)):
+        async with db.write() as session:
+            draft = await lock_draft(session, draft_id)
+            if draft is None:
+                return DraftUnusable()
+            if draft.booking_id is not None:
+                return Confirmed(draft.booking_id, replay=True)
+            if draft.data != state:
+                break  # answered again meanwhile (another tab): start over
+            await lock_citizen(session, contact["email"], contact["phone"])
+            limit = await citizen_limit(
+                session, appointment_type, contact["email"], contact["phone"], now
+            )
+            if limit is not None:
+                return limit
+            desk = await take_desk(session, appointment_type, desk_id, people, start, now, draft_id)
+            if desk is None:
+                continue  # taken meanwhile: the next desk, in a new transaction
+            await release_hold(session, draft_id)
+            booking = new_booking(
+                appointment_type,
+                desk,
+                start,
+                people,
+                contact,
+                uid_domain=uid_domain,
+                idempotency_key=str(draft.id),
+                now=now,
+            )
+            session.add(booking)
+            await session.flush()
+            await booking_confirmed(session, booking, now, settings)
+            draft.booking_id = booking.id
+            draft.data = {}
+            draft.expires_at = keep_draft_until
+            return Confirmed(booking.id)
+    else:
+        return slot_taken(appointment_type, start, now)
+    return await confirm(
+        db,
+        draft_id,
+        now,
+        uid_domain=uid_domain,
+        keep_draft_until=keep_draft_until,
+        settings=settings,
+    )
 
 
 def new_booking(

@@ -21,13 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.booking.catalogue import get_type
 from app.booking.contact import ContactDetails
 from app.booking.limits import LimitReached, citizen_limit
+from app.booking.locking import lock_citizen, lock_request
 from app.booking.service import (
     Confirmed,
     SlotTaken,
+    desks_to_try,
     fitting_desks,
-    lock_desks,
     new_booking,
     slot_taken,
+    take_desk,
 )
 from app.db.models import AppointmentType, Booking
 from app.db.session import Database
@@ -89,21 +91,14 @@ async def book_for_citizen(
     settings: Settings,
 ) -> StaffBookingResult:
     key = KEY_PREFIX + request.form_token
-    async with db.write() as session:
+    contact = request.contact
+    async with db.read() as session:
         appointment_type = await bookable_type(session, request.type_id, site_ids)
         if appointment_type is None or not 0 < request.people <= appointment_type.max_people:
             return TypeUnavailable()
-        await lock_desks(session, appointment_type)
-        # Looked up under the locks: a concurrent twin submit has committed by now.
-        existing = (
-            await session.execute(select(Booking.id).where(Booking.idempotency_key == key))
-        ).scalar()
-        if existing is not None:
-            return Confirmed(existing, replay=True)
-        contact = request.contact
-        limit = await citizen_limit(session, appointment_type, contact.email, contact.phone, now)
-        if limit is not None:
-            return limit
+        done = await _booked_by(session, key)
+        if done is not None:
+            return Confirmed(done, replay=True)
         fitting = await fitting_desks(
             session,
             appointment_type,
@@ -113,31 +108,62 @@ async def book_for_citizen(
             None,
             for_staff=True,
         )
-        if not fitting:
-            return slot_taken(appointment_type, request.start, now)
-        booking = new_booking(
-            appointment_type,
-            fitting[0],
-            request.start,
-            request.people,
-            contact.as_dict(),
-            uid_domain=settings.uid_domain,
-            idempotency_key=key,
-            now=now,
-            by_staff=True,
-        )
-        session.add(booking)
-        await session.flush()
-        await booking_confirmed(session, booking, now, settings)
-        local = request.start.astimezone(ZoneInfo(appointment_type.site.timezone))
-        await audit.record(
-            session,
-            actor,
-            "booking.created",
-            f"booking:{booking.id}",
-            f"Rendez-vous {booking.reference} pris pour un usager "
-            f"({appointment_type.title}, {local:%d/%m/%Y %H:%M})",
-            {"type_id": appointment_type.id, "start": request.start.isoformat()},
-            now=now,
-        )
-        return Confirmed(booking.id)
+    for desk_id in desks_to_try(fitting, 0):
+        async with db.write() as session:
+            await lock_request(session, key)
+            # Looked up under that lock: a concurrent twin submit has committed by now.
+            existing = await _booked_by(session, key)
+            if existing is not None:
+                return Confirmed(existing, replay=True)
+            await lock_citizen(session, contact.email, contact.phone)
+            limit = await citizen_limit(
+                session, appointment_type, contact.email, contact.phone, now
+            )
+            if limit is not None:
+                return limit
+            desk = await take_desk(
+                session,
+                appointment_type,
+                desk_id,
+                request.people,
+                request.start,
+                now,
+                None,
+                for_staff=True,
+            )
+            if desk is None:
+                continue
+            booking = new_booking(
+                appointment_type,
+                desk,
+                request.start,
+                request.people,
+                contact.as_dict(),
+                uid_domain=settings.uid_domain,
+                idempotency_key=key,
+                now=now,
+                by_staff=True,
+            )
+            session.add(booking)
+            await session.flush()
+            await booking_confirmed(session, booking, now, settings)
+            local = request.start.astimezone(ZoneInfo(appointment_type.site.timezone))
+            await audit.record(
+                session,
+                actor,
+                "booking.created",
+                f"booking:{booking.id}",
+                f"Rendez-vous {booking.reference} pris pour un usager "
+                f"({appointment_type.title}, {local:%d/%m/%Y %H:%M})",
+                {"type_id": appointment_type.id, "start": request.start.isoformat()},
+                now=now,
+            )
+            return Confirmed(booking.id)
+    return slot_taken(appointment_type, request.start, now)
+
+
+async def _booked_by(session: AsyncSession, idempotency_key: str) -> int | None:
+    """The booking this form already made, if any."""
+    return (
+        await session.execute(select(Booking.id).where(Booking.idempotency_key == idempotency_key))
+    ).scalar()

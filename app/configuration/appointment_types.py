@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.booking.service import lock_desks
+from app.booking.locking import lock_type
 from app.configuration import markdown
 from app.configuration.cancellations import Decision, cancel_for_configuration
 from app.configuration.fields import Errors, checked, integer, multiline, one_line
@@ -415,8 +415,8 @@ async def update(
     """Saves the type; returns the names of the fields that changed. If desks with
     bookings still to come would stop serving the type and the administrator has not
     decided about exactly those bookings (`shown`), nothing changes and they are returned.
-    The desks are locked first, as a confirmation locks them."""
-    await lock_desks(session, appointment_type)
+    The type is locked first: no hold or booking of it lands meanwhile."""
+    await lock_type(session, appointment_type.id)
     stranded = await stranded_bookings(session, appointment_type, values.desk_ids, now)
     if stranded and (decision is None or {b.id for b in stranded} != shown):
         return NeedsDecision(stranded)
