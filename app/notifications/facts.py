@@ -1,7 +1,7 @@
 """A booking as a message states it: every value one line of plain text, dates in French.
 
-Messages are composed when the change happens (inside its transaction) from these facts, so
-what a citizen receives is exactly what was decided then.
+Messages are composed from these facts right after the change is committed (see
+`events`), from the booking as that change left it.
 """
 
 from __future__ import annotations
