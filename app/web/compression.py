@@ -43,8 +43,9 @@ def compressible(content_type: str) -> bool:
 
 
 def preferred_coding(accept_encoding: str) -> str | None:
-    """ "br" or "gzip", whichever the client weighs more (brotli on a tie), or None when it
-    accepts neither (RFC 9110 §12.5.3: `q=0` refuses a coding, `*` stands for the others)."""
+    """The coding to answer in: brotli ("br") or "gzip", whichever the client weighs more
+    (brotli on a tie), or None when it accepts neither (RFC 9110 §12.5.3: `q=0` refuses a
+    coding, `*` stands for those not named)."""
     weights: dict[str, float] = {}
     for item in accept_encoding.split(","):
         name, _, parameters = item.partition(";")
