@@ -28,6 +28,7 @@ from app.web.citizen.changes import ChangesController
 from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
 from app.web.commune_pages import accessibility, commune_colours, commune_logo, legal_notice
+from app.web.compression import COMPRESSION
 from app.web.dev_mail import DevMailController
 from app.web.errors import http_exception_handler, unexpected_exception_handler
 from app.web.feeds import calendar_feed
@@ -178,5 +179,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             HTTPException: http_exception_handler,
             Exception: unexpected_exception_handler,
         },
+        compression_config=COMPRESSION,
         request_max_body_size=64 * 1024,
     )

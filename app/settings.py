@@ -105,6 +105,9 @@ class Settings:
     caldav_ca_bundle: str = ""
     # Development aids (the /_dev/mail mailbox); on for `make run`, off otherwise.
     debug: bool = False
+    # uvicorn's line per request: on in development, off by default otherwise (a reverse
+    # proxy usually keeps its own, and writing one costs a rush CPU time).
+    access_log: bool = False
     mail: MailSettings = field(default_factory=MailSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
     # Reminders leave the day before the appointment at this hour (the site's local time).
@@ -153,6 +156,7 @@ class Settings:
                     "donnez la même valeur aléatoire et longue à tous les processus."
                 )
             secret_key = _load_or_create_secret(data_dir)
+        debug = _bool(env.get("CRENEAU_DEBUG"), False)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -167,7 +171,8 @@ class Settings:
             calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),
             caldav_timeout_seconds=float(env.get("CRENEAU_CALDAV_TIMEOUT") or 20),
             caldav_ca_bundle=env.get("CRENEAU_CALDAV_CA_BUNDLE", ""),
-            debug=_bool(env.get("CRENEAU_DEBUG"), False),
+            debug=debug,
+            access_log=_bool(env.get("CRENEAU_ACCESS_LOG"), debug),
             mail=_mail_settings(env),
             sms=_sms_settings(env),
             reminder_hour=_reminder_hour(env.get("CRENEAU_REMINDER_HOUR")),

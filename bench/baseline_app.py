@@ -1,5 +1,6 @@
 """The HTTP baseline: an empty Litestar route, served by uvicorn as `creneau serve` serves
-the application (same uvicorn options, access log included).
+the application (the same uvicorn options: `app.cli.core.uvicorn_options`, no access log as
+in production).
 
     .venv/bin/python -m bench.baseline_app --host 127.0.0.1 --port 8001
 """
@@ -11,6 +12,8 @@ import logging
 
 import uvicorn
 from litestar import Litestar, get
+
+from app.cli.core import uvicorn_options
 
 
 @get("/", media_type="text/plain")
@@ -27,7 +30,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(access_log=False))
 
 
 if __name__ == "__main__":

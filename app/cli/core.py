@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 import urllib.request
+from typing import Any
 
 from app.cli.common import clock, migrate, run_with_database
 from app.db.session import Database
@@ -31,6 +33,36 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def importable(module: str) -> bool:
+    """Imported, not only found: a wheel built for another machine fails only here."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def uvicorn_options(*, access_log: bool) -> dict[str, Any]:
+    """How `creneau serve` runs uvicorn: its C event loop (uvloop) and HTTP parser
+    (httptools) where they are installed, else uvicorn's own choice (asyncio, h11), so a
+    machine without them still starts. docs/DECISIONS.md §67."""
+    return {
+        "loop": "uvloop" if importable("uvloop") else "auto",
+        "http": "httptools" if importable("httptools") else "auto",
+        "access_log": access_log,
+        "log_level": "info",
+        "proxy_headers": True,
+    }
+
+
+def describe(options: dict[str, Any]) -> str:
+    """What the operator is told at start: uvicorn's loop, HTTP parser and access log."""
+    loop = "uvloop" if options["loop"] == "uvloop" else "boucle asyncio (uvloop absent)"
+    http = "httptools" if options["http"] == "httptools" else "h11 (httptools absent)"
+    log = "activé" if options["access_log"] else "désactivé"
+    return f"Serveur HTTP : {loop}, {http} ; journal des requêtes {log} (CRENEAU_ACCESS_LOG)."
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -50,8 +82,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             "(CRENEAU_FROZEN_NOW, pour les tests seulement).",
             file=sys.stderr,
         )
+    options = uvicorn_options(access_log=settings.access_log)
+    print(describe(options), flush=True)
     print(f"Créneau est prêt : ouvrez http://{host}:{port}/ dans votre navigateur.", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(create_app(settings), host=host, port=port, **options)
     return 0
 
 
