@@ -86,12 +86,16 @@ class FinalStepsController(Controller):
             return current
         chosen = current.appointment_type
         tz = ZoneInfo(chosen.site.timezone)
-        start = _parse_instant((await read_form(request)).get("creneau", ""))
+        form = await read_form(request)
+        # The week the citizen was looking at (the form's hidden field): an error keeps it.
+        # The recap's "keep it longer" form posts here too, without it.
+        shown_week = parse_week(form.get("semaine"))
+        start = _parse_instant(form.get("creneau", ""))
         if start is None:
             return await self._slot_page(
                 request,
                 current,
-                None,
+                shown_week,
                 errors={"creneau": "Choisissez un créneau dans la liste."},
                 status_code=422,
             )
@@ -110,7 +114,7 @@ class FinalStepsController(Controller):
             return await self._slot_page(
                 request,
                 current,
-                monday_of(start.astimezone(tz).date()),
+                shown_week or monday_of(start.astimezone(tz).date()),
                 errors={"creneau": SLOT_GONE},
                 status_code=422,
             )
