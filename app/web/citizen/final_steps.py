@@ -38,7 +38,7 @@ from app.web.citizen.session import (
 )
 from app.web.citizen.view import step_context
 from app.web.pwa.memo import device_memo
-from app.web.rendering import render
+from app.web.rendering import render, render_into, wants_fragment
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -111,6 +111,14 @@ class FinalStepsController(Controller):
         if isinstance(result, DraftUnusable):
             return restart("expire")
         if isinstance(result, SlotTaken):
+            if shown_week is not None and not result.too_late and wants_fragment(request):
+                # Picked in the week on screen: only that slot changes (decision 69).
+                return render_into(
+                    "citizen/step5_taken.html",
+                    {"start": start, "tz": tz},
+                    target="#creneau-refus",
+                    status_code=422,
+                )
             return await self._slot_page(
                 request,
                 current,
