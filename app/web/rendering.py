@@ -6,6 +6,7 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request
+from litestar.response import Template
 
 SWAP_BLOCK = "etape"
 
@@ -38,4 +39,28 @@ def render(
         context=context,
         status_code=status_code,
         headers=headers,
+    )
+
+
+def render_into(
+    template: str,
+    context: dict[str, Any],
+    *,
+    target: str,
+    status_code: int = 200,
+) -> Template:
+    """A small answer for htmx that replaces `target` (a CSS selector of the page) instead
+    of the step's block: the response headers HX-Retarget and HX-Reswap say where, so the
+    form keeps its usual `hx-target` for every other answer. Out-of-band parts of the
+    template (`hx-swap-oob`) land on their own ids."""
+    return Template(
+        template_name=template,
+        context=context,
+        status_code=status_code,
+        headers={
+            "Vary": "HX-Request",
+            "Cache-Control": "no-store",
+            "HX-Retarget": target,
+            "HX-Reswap": "outerHTML",
+        },
     )

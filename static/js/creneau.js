@@ -4,6 +4,9 @@
 // - the persistent live region announces the step to screen readers;
 // - a link marked `data-focus="some-id"` (the weeks of the planning) keeps the citizen
 //   where they were: focus goes to that element of the new content, which is announced;
+// - a slot taken meanwhile (step 5's small answer: the slot marked taken, a message in the
+//   form's bar) leaves the citizen where they were: focus goes to the nearest free slot,
+//   and the live region says the message;
 // - the banner of a cancel link becomes a modal dialog;
 // - when a request fails without an answer to show (network down, time-out, a form that
 //   expired), a banner says so above the form, which keeps what was typed.
@@ -81,7 +84,39 @@
   }
   cancellationAsModal();
 
+  // The free slot nearest to the one just taken: the next one in the week, else the one
+  // before it (disabled radios are taken ones).
+  function nearestFreeSlot(taken) {
+    var radios = Array.prototype.slice.call(document.querySelectorAll(".horaire input"));
+    var at = radios.indexOf(taken);
+    var free = function (radio) { return !radio.disabled; };
+    return radios.slice(at + 1).filter(free)[0] || radios.slice(0, at).filter(free).pop();
+  }
+
+  // The form's bar stays at the bottom of the screen (sticky) and grows with the message:
+  // the slots that matter are scrolled above it, or a phone would hide them under it.
+  function showAboveBar(message, elements) {
+    var bar = message.parentElement;
+    var lowest = 0;
+    elements.forEach(function (element) {
+      if (element) lowest = Math.max(lowest, element.getBoundingClientRect().bottom);
+    });
+    var hidden = lowest - bar.getBoundingClientRect().top;
+    if (hidden > -8) window.scrollBy(0, hidden + 8);
+  }
+
+  function slotTaken(message) {
+    var slot = document.getElementById(message.getAttribute("data-horaire") || "");
+    var next = slot && nearestFreeSlot(slot.querySelector("input"));
+    (next || message).focus({ preventScroll: Boolean(next) });
+    if (next) showAboveBar(message, [slot, next.parentElement]);
+    announce(message.textContent.replace(/\s+/g, " ").trim());
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
+    var settled = event.target;
+    if (settled.id === "creneau-refus") { slotTaken(settled); return; }
+    if (settled.classList && settled.classList.contains("horaire--pris")) return; // its message follows
     var step = document.getElementById("etape");
     if (!step) return;
     if (step.dataset.title) document.title = step.dataset.title;

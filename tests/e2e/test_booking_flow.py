@@ -531,3 +531,121 @@ def test_not_found_page(open_page, js: bool, run: str) -> None:
     expect(watch.page.get_by_role("link", name="Revenir à la prise de rendez-vous")).to_be_visible()
     watch.audit(f"{run}-404")
     watch.assert_clean()
+
+
+# --- a slot taken meanwhile (decision 69) ----------------------------------------------------
+
+SMALL_PHONE = {"width": 375, "height": 812}
+
+
+def walk_to_slots(citizen: Citizen, contact: dict[str, str]) -> None:
+    """Steps 1 to 4 for the CCAS (one person): step 5 on screen."""
+    citizen.open("/rendez-vous/type")
+    citizen.choose_type(CCAS)
+    citizen.submit("Continuer")
+    citizen.expect_step(2)
+    citizen.submit("Continuer")
+    citizen.expect_step(3)
+    citizen.field("Nombre de personnes concernées").fill("1")
+    citizen.submit("Continuer")
+    citizen.expect_step(4)
+    citizen.fill_contact(contact)
+    citizen.submit("Continuer")
+    citizen.expect_step(5)
+
+
+@pytest.mark.parametrize(
+    ("viewport", "run"),
+    [(DESKTOP, "pris-bureau"), (SMALL_PHONE, "pris-mobile")],
+    ids=["desktop", "phone-375"],
+)
+def test_a_slot_taken_meanwhile_is_marked_where_the_citizen_is(
+    open_page, viewport: dict[str, int], run: str
+) -> None:
+    late = Citizen(open_page(js=True, viewport=viewport), run)
+    quick = Citizen(open_page(js=True, viewport=DESKTOP), f"{run}-rapide")
+    page = late.page
+    walk_to_slots(late, CONTACT)
+    late.page.get_by_role("link", name="Semaine suivante").click()  # not the first week
+    week = page.locator("#semaine")
+    expect(week).to_be_focused()
+    slots = offered_slots(page, at_least=6)
+    heading = week.inner_text()
+    offered = slots.count()
+    wanted, after = slots.nth(offered // 2), slots.nth(offered // 2 + 1)  # mid-week
+    value, key, next_id = (
+        wanted.get_attribute("value"),
+        wanted.get_attribute("id"),
+        after.get_attribute("id"),
+    )
+    page.locator(f"label[for='{key}']").click()
+    expect(wanted).to_be_checked()
+    # The citizen scrolled the slot down to just above the bar at the bottom of the screen,
+    # the bar that grows with the message.
+    page.evaluate(
+        """key => {
+            const label = document.querySelector(`label[for='${key}']`).getBoundingClientRect();
+            const bar = document.querySelector('.formulaire--creneaux .actions');
+            window.scrollBy(0, label.bottom - bar.getBoundingClientRect().top + 10);
+        }""",
+        key,
+    )
+
+    # Meanwhile another citizen, on the same week, takes that slot.
+    walk_to_slots(quick, {**CONTACT, "Prénom": "Dominique"})
+    quick.open(page.url)
+    quick.page.locator(f"label[for='{key}']").click()
+    quick.submit("Choisir ce créneau")
+    quick.expect_step(6)
+
+    # A tap where the button is: Playwright's own click would first scroll the sticky bar's
+    # button "into view", moving the page as no citizen's tap does.
+    button = page.get_by_role("button", name="Choisir ce créneau").bounding_box()
+    assert button is not None
+    scrolled = page.evaluate("window.scrollY")
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        page.mouse.click(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    response = info.value
+    assert response.status == 422
+    assert response.headers["hx-retarget"] == "#creneau-refus"
+    assert "<html" not in response.text() and 'id="etape"' not in response.text()
+
+    # The message, in the bar under the week, said by the live region.
+    message = page.locator("#creneau-refus")
+    when = slot_instant(
+        page.locator(f"#horaire-{key.removeprefix('creneau-')}")
+        .locator("xpath=ancestor::fieldset[1]/legend")
+        .inner_text()
+        .strip(),
+        page.locator(f"label[for='{key}'] .horaire__heure").inner_text().strip(),
+    )
+    assert when == datetime.fromisoformat(value)
+    expect(message).to_contain_text("vient d'être pris. Choisissez-en un autre.")
+    expect(message).to_be_in_viewport()
+    expect(page.locator("#annonce")).to_have_text(re.compile(r"vient d'être pris\."))
+    # The slot: taken, no longer a choice; the rest of the week as it was, same page.
+    taken = page.locator(f"#{key}")
+    expect(taken).to_be_disabled()
+    expect(taken).not_to_be_checked()
+    expect(page.locator(f"label[for='{key}']")).to_contain_text("pris")
+    # The place is kept: that slot and the next are in view, not under the (sticky) bar.
+    bar = page.locator(".formulaire--creneaux .actions").bounding_box()
+    assert bar is not None
+    for label in (f"label[for='{key}']", f"label[for='{next_id}']"):
+        expect(page.locator(label)).to_be_in_viewport()
+        box = page.locator(label).bounding_box()
+        assert box and box["y"] + box["height"] <= bar["y"], f"{label} under the bar: {box}"
+    assert page.evaluate("window.scrollY") >= scrolled  # never back to the top of the page
+    expect(page.locator("input[name='creneau']")).to_have_count(offered - 1)
+    expect(week).to_have_text(heading)
+    expect(page).to_have_url(re.compile(r"/rendez-vous/creneau\?semaine=\d{4}-\d\d-\d\d$"))
+    assert page.evaluate(NOT_REPLACED), "a full page load, not an htmx swap"
+    # Focus on the next free slot: Space chooses it, and the flow goes on.
+    expect(page.locator(f"#{next_id}")).to_be_focused()
+    late.audit("5-creneau-pris")
+    page.keyboard.press("Space")
+    expect(page.locator(f"#{next_id}")).to_be_checked()
+    late.submit("Choisir ce créneau")
+    late.expect_step(6)
+    late.watch.assert_clean()
+    quick.watch.assert_clean()

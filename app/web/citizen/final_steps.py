@@ -38,7 +38,7 @@ from app.web.citizen.session import (
 )
 from app.web.citizen.view import step_context
 from app.web.pwa.memo import device_memo
-from app.web.rendering import render
+from app.web.rendering import render, render_into, wants_fragment
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -86,12 +86,16 @@ class FinalStepsController(Controller):
             return current
         chosen = current.appointment_type
         tz = ZoneInfo(chosen.site.timezone)
-        start = _parse_instant((await read_form(request)).get("creneau", ""))
+        form = await read_form(request)
+        # The week the citizen was looking at (the form's hidden field): an error keeps it.
+        # The recap's "keep it longer" form posts here too, without it.
+        shown_week = parse_week(form.get("semaine"))
+        start = _parse_instant(form.get("creneau", ""))
         if start is None:
             return await self._slot_page(
                 request,
                 current,
-                None,
+                shown_week,
                 errors={"creneau": "Choisissez un créneau dans la liste."},
                 status_code=422,
             )
@@ -107,10 +111,18 @@ class FinalStepsController(Controller):
         if isinstance(result, DraftUnusable):
             return restart("expire")
         if isinstance(result, SlotTaken):
+            if shown_week is not None and not result.too_late and wants_fragment(request):
+                # Picked in the week on screen: only that slot changes (decision 69).
+                return render_into(
+                    "citizen/step5_taken.html",
+                    {"start": start, "tz": tz},
+                    target="#creneau-refus",
+                    status_code=422,
+                )
             return await self._slot_page(
                 request,
                 current,
-                monday_of(start.astimezone(tz).date()),
+                shown_week or monday_of(start.astimezone(tz).date()),
                 errors={"creneau": SLOT_GONE},
                 status_code=422,
             )
