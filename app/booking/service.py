@@ -24,6 +24,7 @@ from app.booking.availability import slot_fits
 from app.booking.catalogue import get_type
 from app.booking.limits import LimitReached, citizen_limit
 from app.booking.planning import build_query
+from app.booking.reference import TypeLike
 from app.booking.references import new_reference, new_uid
 from app.db.models import AppointmentType, Booking, Desk, Draft, SlotHold
 from app.db.session import Database
@@ -69,7 +70,7 @@ async def lock_draft(session: AsyncSession, draft_id: int) -> Draft | None:
     ).scalar()
 
 
-async def lock_desks(session: AsyncSession, appointment_type: AppointmentType) -> None:
+async def lock_desks(session: AsyncSession, appointment_type: TypeLike) -> None:
     """Every desk serving the type, in id order (the same order for everyone: no deadlock)."""
     desk_ids = [desk.id for desk in appointment_type.desks]
     await session.execute(
@@ -79,7 +80,7 @@ async def lock_desks(session: AsyncSession, appointment_type: AppointmentType) -
 
 async def fitting_desks(
     session: AsyncSession,
-    appointment_type: AppointmentType,
+    appointment_type: TypeLike,
     people: int,
     start: datetime,
     now: datetime,
@@ -106,7 +107,7 @@ async def fitting_desks(
     return slot_fits(query, start)
 
 
-def slot_taken(appointment_type: AppointmentType, start: datetime, now: datetime) -> SlotTaken:
+def slot_taken(appointment_type: TypeLike, start: datetime, now: datetime) -> SlotTaken:
     earliest_start = now + timedelta(minutes=appointment_type.min_delay_minutes)
     return SlotTaken(too_late=start < earliest_start)
 
@@ -232,7 +233,7 @@ async def confirm(
 
 
 def new_booking(
-    appointment_type: AppointmentType,
+    appointment_type: TypeLike,
     desk_id: int,
     start: datetime,
     people: int,

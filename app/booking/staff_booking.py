@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.booking.catalogue import get_type
 from app.booking.contact import ContactDetails
 from app.booking.limits import LimitReached, citizen_limit
+from app.booking.reference import TypeInfo
 from app.booking.service import (
     Confirmed,
     SlotTaken,
@@ -29,7 +30,7 @@ from app.booking.service import (
     new_booking,
     slot_taken,
 )
-from app.db.models import AppointmentType, Booking
+from app.db.models import Booking
 from app.db.session import Database
 from app.notifications.events import booking_confirmed
 from app.settings import Settings
@@ -69,7 +70,7 @@ StaffBookingResult = Confirmed | SlotTaken | LimitReached | TypeUnavailable
 
 async def bookable_type(
     session: AsyncSession, type_id: int | None, site_ids: set[int] | None
-) -> AppointmentType | None:
+) -> TypeInfo | None:
     """An active type of one of the agent's sites (with its site and desks)."""
     appointment_type = await get_type(session, type_id)
     if appointment_type is None:
