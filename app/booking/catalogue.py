@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.db.models import AppointmentType, Commune, Site
+from app.booking.reference import Reference, SiteInfo, TypeInfo, reference
+from app.db.models import AppointmentType, Commune
 
 MAX_ID = 2**31 - 1  # the largest INTEGER primary key PostgreSQL can store
 
@@ -17,49 +18,43 @@ MAX_ID = 2**31 - 1  # the largest INTEGER primary key PostgreSQL can store
 class TypeGroup:
     """Types shown together on step 1: one site, one service."""
 
-    site: Site
+    site: SiteInfo
     service: str
-    types: tuple[AppointmentType, ...]
+    types: tuple[TypeInfo, ...]
 
 
 async def current_commune(session: AsyncSession) -> Commune | None:
+    """The commune as an ORM object, for the back office that edits it (citizen pages read
+    `reference.reference(session).commune`, cached)."""
     return (await session.execute(select(Commune).order_by(Commune.id).limit(1))).scalar()
 
 
 async def active_type_groups(session: AsyncSession) -> list[TypeGroup]:
-    rows = (
-        await session.execute(
-            select(AppointmentType)
-            .join(Site)
-            .where(AppointmentType.active.is_(True))
-            .options(selectinload(AppointmentType.site))
-            .order_by(Site.position, Site.id, AppointmentType.position, AppointmentType.id)
-        )
-    ).scalars()
-    groups: dict[tuple[int, str], list[AppointmentType]] = {}
-    sites: dict[int, Site] = {}
-    for appointment_type in rows:
-        sites[appointment_type.site_id] = appointment_type.site
+    return type_groups(await reference(session))
+
+
+def type_groups(data: Reference) -> list[TypeGroup]:
+    """The active types, grouped per site and service, in the order of the step-1 page."""
+    active = sorted(
+        (t for t in data.types.values() if t.active),
+        key=lambda t: (t.site.position, t.site.id, t.position, t.id),
+    )
+    groups: dict[tuple[int, str], list[TypeInfo]] = {}
+    for appointment_type in active:
         groups.setdefault((appointment_type.site_id, appointment_type.service), []).append(
             appointment_type
         )
     return [
-        TypeGroup(site=sites[site_id], service=service, types=tuple(types))
+        TypeGroup(site=data.sites[site_id], service=service, types=tuple(types))
         for (site_id, service), types in groups.items()
     ]
 
 
-async def get_type(session: AsyncSession, type_id: int | None) -> AppointmentType | None:
-    """An active type with its site and desks, or None."""
+async def get_type(session: AsyncSession, type_id: int | None) -> TypeInfo | None:
+    """An active type with its site and desks, or None (from the reference cache)."""
     if not type_id or not 0 < type_id <= MAX_ID:
         return None  # a number the database's INTEGER cannot hold is no type of ours
-    return (
-        await session.execute(
-            select(AppointmentType)
-            .where(AppointmentType.id == type_id, AppointmentType.active.is_(True))
-            .options(selectinload(AppointmentType.site), selectinload(AppointmentType.desks))
-        )
-    ).scalar()
+    return (await reference(session)).active_type(type_id)
 
 
 async def get_type_any(session: AsyncSession, type_id: int) -> AppointmentType:

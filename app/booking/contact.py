@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -137,7 +138,7 @@ STAFF = _Wording(
 
 
 def validate_contact(
-    form: dict[str, str], extra_fields: list[dict[str, Any]], *, for_staff: bool = False
+    form: dict[str, str], extra_fields: Sequence[Mapping[str, Any]], *, for_staff: bool = False
 ) -> tuple[ContactDetails | None, ContactErrors, dict[str, str]]:
     """Checks the submitted values. Returns the details (or None), the errors and the
     cleaned values to show back in the form, so nothing the citizen typed is lost.

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AppointmentType, Booking
+from app.booking.reference import TypeLike
+from app.db.models import Booking
 
 COUNTED_STATUSES = ("confirmed",)
 
@@ -37,7 +38,7 @@ def limit_reached(
 
 async def citizen_limit(
     session: AsyncSession,
-    appointment_type: AppointmentType,
+    appointment_type: TypeLike,
     email: str,
     phone: str,
     now: datetime,

@@ -11,7 +11,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.availability import (
@@ -24,13 +24,11 @@ from app.booking.availability import (
     first_free_slot,
     free_slots,
 )
+from app.booking.reference import TypeLike, planning_reference
 from app.db.models import (
     AppointmentType,
     BlockedInterval,
     Booking,
-    Closure,
-    Commune,
-    OpeningRule,
     SlotHold,
 )
 
@@ -46,7 +44,7 @@ def public_holidays(subdivision: str, first_year: int, last_year: int) -> frozen
     return frozenset(calendar.keys())
 
 
-def rules_of(appointment_type: AppointmentType) -> TypeRules:
+def rules_of(appointment_type: TypeLike) -> TypeRules:
     return TypeRules(
         type_id=appointment_type.id,
         slot_minutes=appointment_type.slot_minutes,
@@ -58,7 +56,7 @@ def rules_of(appointment_type: AppointmentType) -> TypeRules:
     )
 
 
-def booking_window(appointment_type: AppointmentType, now: datetime) -> tuple[date, date]:
+def booking_window(appointment_type: TypeLike, now: datetime) -> tuple[date, date]:
     """The local days on which this type can be booked at `now`."""
     tz = ZoneInfo(appointment_type.site.timezone)
     first = (now + timedelta(minutes=appointment_type.min_delay_minutes)).astimezone(tz).date()
@@ -68,7 +66,7 @@ def booking_window(appointment_type: AppointmentType, now: datetime) -> tuple[da
 
 async def build_query(
     session: AsyncSession,
-    appointment_type: AppointmentType,
+    appointment_type: TypeLike,
     people: int,
     now: datetime,
     first_day: date,
@@ -91,24 +89,10 @@ async def build_query(
     span_start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz) - timedelta(days=1)
     span_end = datetime.combine(last_day, datetime.min.time(), tzinfo=tz) + timedelta(days=2)
 
-    openings = (
-        await session.execute(
-            select(OpeningRule).where(
-                OpeningRule.site_id == site.id,
-                or_(OpeningRule.type_id.is_(None), OpeningRule.type_id == appointment_type.id),
-                or_(OpeningRule.desk_id.is_(None), OpeningRule.desk_id.in_(desk_ids)),
-            )
-        )
-    ).scalars()
-    closures = (
-        await session.execute(
-            select(Closure.first_day, Closure.last_day).where(
-                Closure.site_id == site.id,
-                Closure.last_day >= first_day,
-                Closure.first_day <= last_day,
-            )
-        )
-    ).all()
+    # Opening rules, closures and the holiday subdivision: from the reference cache.
+    openings, closures, subdivision = await planning_reference(
+        session, appointment_type, desk_ids, first_day, last_day
+    )
     blocked = (
         await session.execute(
             select(BlockedInterval.desk_id, BlockedInterval.start, BlockedInterval.end).where(
@@ -171,11 +155,6 @@ async def build_query(
             )
         )
     ).all()
-    subdivision = (
-        await session.execute(
-            select(Commune.holiday_subdivision).where(Commune.id == site.commune_id)
-        )
-    ).scalar() or ""
 
     return AvailabilityQuery(
         tz=tz,
@@ -232,7 +211,7 @@ class WeekPlanner:
     in one go only when the first week is full."""
 
     session: AsyncSession
-    appointment_type: AppointmentType
+    appointment_type: TypeLike
     people: int
     now: datetime
     draft_id: int | None = None

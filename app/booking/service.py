@@ -32,6 +32,7 @@ from app.booking.catalogue import get_type
 from app.booking.limits import LimitReached, citizen_limit
 from app.booking.locking import lock_citizen, lock_slot
 from app.booking.planning import build_query
+from app.booking.reference import TypeLike
 from app.booking.references import new_reference, new_uid
 from app.db.models import AppointmentType, Booking, Draft, SlotHold
 from app.db.session import Database
@@ -91,7 +92,7 @@ def desks_to_try(
     return first + [desk for desk in order if desk not in first]
 
 
-def desks_to_lock(appointment_type: AppointmentType, desk_id: int) -> tuple[int, ...]:
+def desks_to_lock(appointment_type: TypeLike, desk_id: int) -> tuple[int, ...]:
     """The desk itself; every desk of the type when places are kept for staff, since those
     are counted over all the type's desks."""
     if appointment_type.staff_reserved_places:
@@ -101,7 +102,7 @@ def desks_to_lock(appointment_type: AppointmentType, desk_id: int) -> tuple[int,
 
 async def take_desk(
     session: AsyncSession,
-    appointment_type: AppointmentType,
+    appointment_type: TypeLike,
     desk_id: int,
     people: int,
     start: datetime,
@@ -137,7 +138,7 @@ async def take_desk(
 
 async def fitting_desks(
     session: AsyncSession,
-    appointment_type: AppointmentType,
+    appointment_type: TypeLike,
     people: int,
     start: datetime,
     now: datetime,
@@ -166,7 +167,7 @@ async def fitting_desks(
     return slot_fits(query, start)
 
 
-def slot_taken(appointment_type: AppointmentType, start: datetime, now: datetime) -> SlotTaken:
+def slot_taken(appointment_type: TypeLike, start: datetime, now: datetime) -> SlotTaken:
     earliest_start = now + timedelta(minutes=appointment_type.min_delay_minutes)
     return SlotTaken(too_late=start < earliest_start)
 
@@ -320,7 +321,7 @@ async def confirm(
 
 
 def new_booking(
-    appointment_type: AppointmentType,
+    appointment_type: TypeLike,
     desk_id: int,
     start: datetime,
     people: int,

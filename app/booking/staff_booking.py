@@ -22,6 +22,7 @@ from app.booking.catalogue import get_type
 from app.booking.contact import ContactDetails
 from app.booking.limits import LimitReached, citizen_limit
 from app.booking.locking import lock_citizen, lock_request
+from app.booking.reference import TypeInfo
 from app.booking.service import (
     Confirmed,
     SlotTaken,
@@ -31,7 +32,7 @@ from app.booking.service import (
     slot_taken,
     take_desk,
 )
-from app.db.models import AppointmentType, Booking
+from app.db.models import Booking
 from app.db.session import Database
 from app.notifications.events import booking_confirmed
 from app.settings import Settings
@@ -71,7 +72,7 @@ StaffBookingResult = Confirmed | SlotTaken | LimitReached | TypeUnavailable
 
 async def bookable_type(
     session: AsyncSession, type_id: int | None, site_ids: set[int] | None
-) -> AppointmentType | None:
+) -> TypeInfo | None:
     """An active type of one of the agent's sites (with its site and desks)."""
     appointment_type = await get_type(session, type_id)
     if appointment_type is None:

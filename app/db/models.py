@@ -180,6 +180,19 @@ class Closure(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
 
 
+class ReferenceVersion(Base):
+    """One row: a token that changes with every committed change to the reference tables
+    (`app.db.reference_version.REFERENCE_TABLES`: the commune, sites, desks, types, opening
+    rules and closures). Each process caches those tables and reads this token to know
+    whether its copy is still current; the token is random, so a value a process has seen
+    never comes back with other data (a rolled-back change, a restored backup)."""
+
+    __tablename__ = "reference_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))
+
+
 class BlockedInterval(Base):
     """An absence of a desk or agent (entered by staff or imported from their calendar)."""
 

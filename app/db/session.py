@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.db.reference_version import SLOT, ReferenceSlot, TrackedSession
+
 log = logging.getLogger("creneau.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -99,8 +101,19 @@ class Database:
                 pool_recycle=3600,
                 hide_parameters=True,
             )
-        self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        # What this database's sessions cached from the reference tables (one copy for
+        # reads and writes); their changes are noticed by TrackedSession's events.
+        self.reference_slot = ReferenceSlot()
+        self._reader = self._sessions(self.read_engine)
+        self._writer = self._sessions(self.write_engine)
+
+    def _sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return async_sessionmaker(
+            engine,
+            expire_on_commit=False,
+            sync_session_class=TrackedSession,
+            info={SLOT: self.reference_slot},
+        )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

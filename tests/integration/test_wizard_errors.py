@@ -437,10 +437,10 @@ def test_an_oversized_form_gets_a_french_413(citizen):
 
 
 def test_an_unexpected_failure_gets_a_french_500(client, monkeypatch):
-    async def broken(*_args, **_kwargs):
+    def broken(*_args, **_kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("app.web.citizen.steps.active_type_groups", broken)
+    monkeypatch.setattr("app.web.citizen.steps.type_groups", broken)
     response = client.get(PATHS[1])
     assert response.status_code == 500
     assert "Une erreur est survenue" in text_of(response.text)

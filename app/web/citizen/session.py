@@ -13,10 +13,10 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from app.booking import wizard
-from app.booking.catalogue import get_type
 from app.booking.drafts import DraftStore, LoadedDraft
+from app.booking.reference import TypeInfo, reference
 from app.booking.service import load_booking
-from app.db.models import AppointmentType, Booking
+from app.db.models import Booking
 from app.settings import Settings
 
 DRAFT_COOKIE = "creneau_brouillon"
@@ -94,7 +94,7 @@ class Visit:
 
     ctx: CitizenContext
     draft: LoadedDraft
-    appointment_type: AppointmentType
+    appointment_type: TypeInfo
     token: str
 
     @property
@@ -133,7 +133,9 @@ async def visit(request: Request[Any, Any, Any], number: int) -> Visit | Redirec
     if redirect := guard(draft, number):
         return redirect
     async with request.app.state.db.read() as session:
-        appointment_type = await get_type(session, draft.state["type_id"])
+        data = await reference(session)
+    request.state.reference = data  # the page's frame reads the commune from it
+    appointment_type = data.active_type(draft.state["type_id"])
     if appointment_type is None:
         return restart("type")
     return Visit(ctx, draft, appointment_type, request.cookies[DRAFT_COOKIE])

@@ -10,10 +10,11 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Response
 
 from app.booking import wizard
-from app.booking.catalogue import active_type_groups, get_type
+from app.booking.catalogue import get_type, type_groups
 from app.booking.changes import modified_booking_id
 from app.booking.contact import display_phone, validate_contact
 from app.booking.limits import citizen_limit
+from app.booking.reference import reference
 from app.web.citizen.forms import parse_int, read_form
 from app.web.citizen.notices import limit_message
 from app.web.citizen.session import (
@@ -80,11 +81,12 @@ class EarlyStepsController(Controller):
         status_code: int = 200,
     ) -> Response[Any]:
         async with request.app.state.db.read() as session:
-            groups = await active_type_groups(session)
+            data = await reference(session)
+        request.state.reference = data  # the page's frame reads the commune from it
         context = await step_context(
             request,
             1,
-            groups=groups,
+            groups=type_groups(data),
             selected=selected,
             notice=notice,
             errors=errors or {},

@@ -8,15 +8,18 @@ from typing import Any
 from litestar import Request
 
 from app.booking import wizard
-from app.booking.catalogue import current_commune
 from app.booking.changes import MODIFIES
+from app.booking.reference import Reference, reference
 
 
 async def step_context(
     request: Request[Any, Any, Any], number: int, **extra: Any
 ) -> dict[str, Any]:
-    async with request.app.state.db.read() as session:
-        commune = await current_commune(session)
+    # The reference data this request already read (`session.visit`), else the cache's.
+    data: Reference | None = request.state.get("reference")
+    if data is None:
+        async with request.app.state.db.read() as session:
+            data = await reference(session)
     current = wizard.step(number)
     draft = request.state.get("draft")
     # A finished modification is only recalled on its confirmation page.
@@ -26,7 +29,7 @@ async def step_context(
     if modifies and number == wizard.TOTAL:
         title = "Rendez-vous modifié"
     return {
-        "commune": commune,
+        "commune": data.commune,
         "step": current,
         "steps": wizard.STEPS,
         "total": wizard.TOTAL,

@@ -23,6 +23,7 @@ from app.booking.catalogue import active_type_groups
 from app.booking.contact import validate_contact
 from app.booking.limits import LimitReached
 from app.booking.planning import WeekPlanner, monday_of
+from app.booking.reference import TypeInfo
 from app.booking.service import Confirmed, SlotTaken
 from app.booking.staff_booking import (
     StaffBookingRequest,
@@ -32,7 +33,7 @@ from app.booking.staff_booking import (
     new_form_token,
     valid_form_token,
 )
-from app.db.models import AppointmentType, StaffUser
+from app.db.models import StaffUser
 from app.web.citizen.forms import read_form
 from app.web.staff.agent_view import (
     NO_SLOT,
@@ -52,7 +53,7 @@ AnyRequest = Request[Any, Any, Any]
 NO_TYPE = "Choisissez le type de rendez-vous."
 
 
-def people_error(raw: str, appointment_type: AppointmentType) -> str:
+def people_error(raw: str, appointment_type: TypeInfo) -> str:
     people = parse_int(raw)
     if people is None or not 1 <= people <= appointment_type.max_people:
         if appointment_type.max_people == 1:
@@ -163,7 +164,7 @@ class PhoneBookingController(Controller):
 
 async def _check_type(
     request: AnyRequest, staff: StaffUser, values: dict[str, str]
-) -> tuple[AppointmentType, int] | dict[str, str]:
+) -> tuple[TypeInfo, int] | dict[str, str]:
     """The type and the number of people chosen, or the errors to show."""
     async with request.app.state.db.read() as session:
         appointment_type = await bookable_type(
@@ -204,7 +205,7 @@ async def _type_page(
 
 async def _slot_page(
     request: AnyRequest,
-    appointment_type: AppointmentType,
+    appointment_type: TypeInfo,
     people: int,
     week: date | None,
     *,
