@@ -6,7 +6,8 @@
 The "ville moyenne" is loaded into a fresh database before the server starts. Each client
 is a citizen whose draft reached step 5 (answered through the real routes, untimed) and
 who then reloads the step-5 page as fast as the server answers. Baseline, in the same run:
-an empty Litestar route served by uvicorn the same way, hit by the same client. Also
+an empty Litestar route served by `creneau serve`'s own code (bench/baseline_app.py, so
+with the same uvicorn options), hit by the same client. Also
 measured on the Créneau server: /healthz (middlewares, one `SELECT 1`) and the step-5
 fragment that htmx asks for. Rounds alternate between the servers; latencies are pooled
 over the rounds, requests/s is the median of the rounds. A request counts in a round when

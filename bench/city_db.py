@@ -234,6 +234,19 @@ async def load_city(
         await db.dispose()
 
 
+async def create_postgres_database(url: str) -> None:
+    """Creates the benchmark's PostgreSQL database if it does not exist yet."""
+    import asyncpg
+
+    base, _, name = url.replace("postgresql+asyncpg://", "postgresql://").rpartition("/")
+    connection = await asyncpg.connect(f"{base}/postgres")
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
 async def reset_postgres(url: str) -> None:
     """Empties the benchmark's own PostgreSQL database (never use it on another one)."""
     db = Database(url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,7 +15,11 @@ from pathlib import Path
 from bench import city_db
 from bench.servers import PROJECT_ROOT, migrate
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/creneau_bench"
+# The benchmarks' own database, emptied at each run (created when missing). Another one with
+# CRENEAU_BENCH_POSTGRES_URL, e.g. for two people benchmarking on one PostgreSQL server.
+POSTGRES_URL = os.environ.get(
+    "CRENEAU_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/creneau_bench"
+)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -59,6 +64,7 @@ def prepare_database(database: str, data_dir: Path, **city_options) -> tuple[str
     benchmark's own PostgreSQL database emptied first."""
     if database == "postgres":
         url = POSTGRES_URL
+        asyncio.run(city_db.create_postgres_database(url))
         asyncio.run(city_db.reset_postgres(url))
     else:
         url = f"sqlite+aiosqlite:///{data_dir / 'creneau.db'}"

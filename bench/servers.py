@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,10 +43,17 @@ def machine_busy_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, expect_body: bytes | None = None) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-            return response.status == 200
+            if response.status != 200:
+                return False
+            if expect_body is not None and response.read() != expect_body:
+                raise RuntimeError(
+                    f"{url} answers, but not with {expect_body!r}: another application is "
+                    "served there (see bench/baseline_app.py)"
+                )
+            return True
     except (urllib.error.URLError, OSError):
         return False
 
@@ -57,6 +66,7 @@ class Server:
     env: dict[str, str]
     log_path: Path
     health_path: str
+    expect_body: bytes | None = None  # what the health path must answer, if it matters
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -80,12 +90,15 @@ class Server:
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(self.base_url + self.health_path):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                tail = self.log_path.read_text(errors="replace").splitlines()[-30:]
-                raise RuntimeError("the server did not start:\n" + "\n".join(tail))
-            time.sleep(0.2)
+        try:
+            while not _healthy(self.base_url + self.health_path, self.expect_body):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    tail = self.log_path.read_text(errors="replace").splitlines()[-30:]
+                    raise RuntimeError("the server did not start:\n" + "\n".join(tail))
+                time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -105,9 +118,10 @@ class Server:
         self.stop()
 
 
-def creneau_server(data_dir: Path, database_url: str | None) -> Server:
+def creneau_server(data_dir: Path, database_url: str | None, name: str = "server") -> Server:
     """`python -m app.cli serve` exactly as an operator starts it (no demo commune: the
-    benchmark loads its own data first)."""
+    benchmark loads its own data first). Nothing else is set: the server runs with the
+    defaults of `creneau serve` (its access log, HTTP implementation, outbox worker…)."""
     env = {
         "CRENEAU_DATA_DIR": str(data_dir),
         "CRENEAU_DEMO": "false",
@@ -120,18 +134,51 @@ def creneau_server(data_dir: Path, database_url: str | None) -> Server:
     return Server(
         command=[sys.executable, "-m", "app.cli", "serve"],
         env=env,
-        log_path=data_dir / "server.log",
+        log_path=data_dir / f"{name}.log",
         health_path="/healthz",
     )
 
 
-def baseline_server(data_dir: Path) -> Server:
+def baseline_server(data_dir: Path, name: str = "baseline") -> Server:
+    """The empty Litestar route, served by `creneau serve`'s own code (bench/baseline_app.py),
+    so it gets the same uvicorn options as the application whatever they become."""
+    from bench.baseline_app import MARKER
+
     return Server(
         command=[sys.executable, "-m", "bench.baseline_app"],
-        env={},
-        log_path=data_dir / "baseline.log",
+        env={
+            "CRENEAU_DATA_DIR": str(data_dir / "baseline"),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'baseline' / 'baseline.db'}",
+            "CRENEAU_DEMO": "false",
+            "CRENEAU_SECRET_KEY": BENCH_SECRET,
+        },
+        log_path=data_dir / f"{name}.log",
         health_path="/",
+        expect_body=MARKER,
     )
+
+
+@contextmanager
+def started(servers: list[Server]) -> Iterator[list[Server]]:
+    """Several servers started one after the other (each `serve` migrates the database and
+    may create keys in it at start: never two at once), all stopped on leaving."""
+    with ExitStack() as stack:
+        for server in servers:
+            stack.enter_context(server)
+        yield servers
+
+
+def creneau_servers(data_dir: Path, database_url: str, count: int) -> list[Server]:
+    """`count` `creneau serve` processes on the same database, each on its own port."""
+    if count == 1:
+        return [creneau_server(data_dir, database_url)]
+    return [creneau_server(data_dir, database_url, f"server-{n}") for n in range(1, count + 1)]
+
+
+def baseline_servers(data_dir: Path, count: int) -> list[Server]:
+    if count == 1:
+        return [baseline_server(data_dir)]
+    return [baseline_server(data_dir, f"baseline-{n}") for n in range(1, count + 1)]
 
 
 def migrate(data_dir: Path, database_url: str) -> None:
