@@ -33,6 +33,7 @@ from bench.servers import machine_busy_ticks, process_cpu_seconds
 
 CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
 SLOT_RE = re.compile(r'name="creneau" id="creneau-\d+" value="([^"]+)"')
+WEEK_FIELD_RE = re.compile(r'name="semaine" value="(\d{4}-\d{2}-\d{2})"')
 VERSION_RE = re.compile(r'name="version" value="([^"]+)"')
 WEEK_RE = re.compile(r"/rendez-vous/creneau\?semaine=(\d{4}-\d{2}-\d{2})")
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -266,6 +267,8 @@ async def rush_citizen(browser: Browser, rng: random.Random, spec: dict, tally: 
     think = spec["think_ms"] / 1000
     status, location, body = await browser.request("GET", STEP5, "step5_get")
     page = STEP5
+    slots: list[str] = []  # the free slots of the page the citizen is looking at
+    week: re.Match[str] | None = None
     for _ in range(MAX_REQUESTS_PER_CITIZEN):
         if status >= 500:
             tally["ended_on_server_error"] += 1
@@ -278,16 +281,21 @@ async def rush_citizen(browser: Browser, rng: random.Random, spec: dict, tally: 
         if think:
             await asyncio.sleep(rng.uniform(0, 2 * think))
         if page == STEP5:
-            slots = SLOT_RE.findall(body)
+            # A whole step-5 page lists the slots; the answer to a refused pick may be only
+            # the taken slot (htmx fragment): the citizen then picks from the page they have.
+            shown = SLOT_RE.findall(body)
+            if shown or not slots:
+                slots = shown
+                week = WEEK_FIELD_RE.search(body)
             if not slots:
                 tally["gave_up"] += 1
                 return
             choice = rng.choice(slots[: spec["pick_among"]])
-            status, location, body = await browser.request(
-                "POST", STEP5, "step5_post", {"creneau": choice}
-            )
+            form = {"creneau": choice, **({"semaine": week.group(1)} if week else {})}
+            status, location, body = await browser.request("POST", STEP5, "step5_post", form)
             if status == 422:
                 tally["refused_at_step5"] += 1
+                slots = [slot for slot in slots if slot != choice]
         elif page == RECAP:
             match = VERSION_RE.search(body)
             status, location, body = await browser.request(
