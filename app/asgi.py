@@ -24,6 +24,7 @@ from app.push.vapid import load_or_create_keys
 from app.settings import PROJECT_ROOT, Settings
 from app.web import log_privacy
 from app.web.admission import admission_control
+from app.web.after_response import after_response_middleware
 from app.web.citizen.changes import ChangesController
 from app.web.citizen.final_steps import FinalStepsController
 from app.web.citizen.steps import EarlyStepsController
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         on_shutdown=[stop_services],
         state=state,
         middleware=[
+            after_response_middleware,
             admission_control(in_flight),
             security_headers_middleware,
         ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Delete, Update, event
@@ -78,12 +79,41 @@ AfterCommit = Callable[["Database"], Awaitable[None]]
 _AFTER_COMMIT = "creneau.after_commit"
 
 
+# Set by `after_commit_deferred`: where callbacks wait for the end of the request.
+_deferred: ContextVar[list[tuple[Database, AfterCommit]] | None] = ContextVar(
+    "creneau_after_commit_deferred", default=None
+)
+
+
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     """Runs `callback` once the transaction of `Database.write()` that `session` belongs to
-    has committed, after its locks are released (never when it rolls back). The callback
-    must leave a trace in the transaction that lets a worker redo its job (an outbox row):
-    a process can die between the commit and the callback."""
+    has committed, after its locks are released (never when it rolls back), or, inside
+    `after_commit_deferred`, when that block ends. The callback must leave a trace in the
+    transaction that lets a worker redo its job (an outbox row): a process can die between
+    the commit and the callback."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@asynccontextmanager
+async def after_commit_deferred() -> AsyncIterator[None]:
+    """Within the block, what `after_commit` registers runs when the block ends (for a
+    request: once its response is sent), in order, even if the block raised."""
+    pending: list[tuple[Database, AfterCommit]] = []
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        for db, callback in pending:
+            await _run_after_commit(db, callback)
+
+
+async def _run_after_commit(db: Database, callback: AfterCommit) -> None:
+    try:
+        await callback(db)
+    except Exception:
+        # Committed all the same; the trace left in the transaction lets a worker redo it.
+        log.exception("après validation : %s en échec", callback)
 
 
 class Database:
@@ -128,12 +158,12 @@ class Database:
             async with session.begin():
                 yield session
             callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
+        pending = _deferred.get()
         for callback in callbacks:
-            try:
-                await callback(self)
-            except Exception:
-                # Committed all the same; the trace left in the transaction lets a worker redo it.
-                log.exception("après validation : %s en échec", callback)
+            if pending is not None:
+                pending.append((self, callback))
+            else:
+                await _run_after_commit(self, callback)
 
     async def dispose(self) -> None:
         await self.read_engine.dispose()
