@@ -11,13 +11,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.availability import (
     AvailabilityQuery,
-    Blocked,
-    Occupation,
+    BlockedRow,
+    OccupationRow,
     Slot,
     TypeRules,
     WeeklyOpening,
@@ -33,6 +33,7 @@ from app.db.models import (
     OpeningRule,
     SlotHold,
 )
+from app.db.types import epoch_seconds, epoch_seconds_up
 
 ACTIVE_STATUSES = ("confirmed",)
 CANCELLED = "cancelled"
@@ -64,6 +65,114 @@ def booking_window(appointment_type: AppointmentType, now: datetime) -> tuple[da
     first = (now + timedelta(minutes=appointment_type.min_delay_minutes)).astimezone(tz).date()
     last = (now + timedelta(days=appointment_type.horizon_days)).astimezone(tz).date()
     return first, last
+
+
+# A booking or a hold is one slot of one local day (the engine offers nothing longer):
+# whatever starts earlier than this before the range cannot reach into it. The bound lets
+# the (desk, start) indexes read the range alone, not every booking since the first one.
+LONGEST_OCCUPATION = timedelta(days=2)
+
+
+async def read_blocked(
+    session: AsyncSession, desk_ids: tuple[int, ...], span_start: datetime, span_end: datetime
+) -> tuple[BlockedRow, ...]:
+    """Absences of these desks overlapping the span, as rows of epoch seconds."""
+    rows = (
+        await session.execute(
+            select(
+                BlockedInterval.desk_id,
+                epoch_seconds(BlockedInterval.start),
+                epoch_seconds(BlockedInterval.end),
+            ).where(
+                BlockedInterval.desk_id.in_(desk_ids),
+                BlockedInterval.end > span_start,
+                BlockedInterval.start < span_end,
+            )
+        )
+    ).all()
+    return tuple(rows)
+
+
+async def read_occupations(
+    session: AsyncSession,
+    desk_ids: tuple[int, ...],
+    span_start: datetime,
+    span_end: datetime,
+    now: datetime,
+    *,
+    draft_id: int | None = None,
+    ignore_booking_id: int | None = None,
+) -> tuple[OccupationRow, ...]:
+    """Everything that takes places on these desks during the span, in one statement, as
+    rows of epoch seconds: confirmed bookings, the live holds of other drafts than
+    `draft_id`, and cancelled bookings whose type's cool-down has not run out. Identical
+    occupations (same desk, start, end, type and staff flag) come as one row, their
+    people summed: the engine's work follows the distinct occupations, not the bookings."""
+    earliest_start = span_start - LONGEST_OCCUPATION
+
+    def occupying(table: type[Booking] | type[SlotHold]) -> list[ColumnElement[bool]]:
+        return [
+            table.desk_id.in_(desk_ids),
+            table.start > earliest_start,
+            table.start < span_end,
+            table.end > span_start,
+        ]
+
+    booked = (
+        select(
+            Booking.desk_id,
+            epoch_seconds(Booking.start),
+            epoch_seconds(Booking.end),
+            func.sum(Booking.people),
+            Booking.type_id,
+            Booking.by_staff,
+        )
+        .where(
+            *occupying(Booking),
+            Booking.status.in_(ACTIVE_STATUSES),
+            *([Booking.id != ignore_booking_id] if ignore_booking_id else []),
+        )
+        .group_by(Booking.desk_id, Booking.start, Booking.end, Booking.type_id, Booking.by_staff)
+    )
+    held = (
+        select(
+            SlotHold.desk_id,
+            epoch_seconds(SlotHold.start),
+            epoch_seconds(SlotHold.end),
+            func.sum(SlotHold.people),
+            SlotHold.type_id,
+            false(),
+        )
+        .where(
+            *occupying(SlotHold),
+            SlotHold.expires_at > now,
+            SlotHold.draft_id != (draft_id or 0),
+        )
+        .group_by(SlotHold.desk_id, SlotHold.start, SlotHold.end, SlotHold.type_id)
+    )
+    # To the second, never early: cancelled at 10:00:00.7 with 30 minutes of cool-down,
+    # the place frees at 10:30:01 rather than 10:30:00.7.
+    cooling = (
+        select(
+            Booking.desk_id,
+            epoch_seconds(Booking.start),
+            epoch_seconds(Booking.end),
+            func.sum(Booking.people),
+            Booking.type_id,
+            false(),
+        )
+        .join(AppointmentType, AppointmentType.id == Booking.type_id)
+        .where(
+            *occupying(Booking),
+            Booking.status == CANCELLED,
+            Booking.cancelled_by_staff.is_(False),
+            AppointmentType.cooldown_minutes > 0,
+            epoch_seconds_up(Booking.cancelled_at) + AppointmentType.cooldown_minutes * 60
+            > int(now.timestamp()),
+        )
+        .group_by(Booking.desk_id, Booking.start, Booking.end, Booking.type_id)
+    )
+    return tuple((await session.execute(union_all(booked, held, cooling))).all())
 
 
 async def build_query(
@@ -106,68 +215,16 @@ async def build_query(
             )
         )
     ).all()
-    blocked = (
-        await session.execute(
-            select(BlockedInterval.desk_id, BlockedInterval.start, BlockedInterval.end).where(
-                BlockedInterval.desk_id.in_(desk_ids),
-                BlockedInterval.end > span_start,
-                BlockedInterval.start < span_end,
-            )
-        )
-    ).all()
-    occupations = (
-        await session.execute(
-            select(
-                Booking.desk_id,
-                Booking.start,
-                Booking.end,
-                Booking.people,
-                Booking.type_id,
-                Booking.by_staff,
-            ).where(
-                Booking.desk_id.in_(desk_ids),
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.end > span_start,
-                Booking.start < span_end,
-                *([Booking.id != ignore_booking_id] if ignore_booking_id else []),
-            )
-        )
-    ).all()
-    holds = (
-        await session.execute(
-            select(
-                SlotHold.desk_id, SlotHold.start, SlotHold.end, SlotHold.people, SlotHold.type_id
-            ).where(
-                SlotHold.desk_id.in_(desk_ids),
-                SlotHold.expires_at > now,
-                SlotHold.draft_id != (draft_id or 0),
-                SlotHold.end > span_start,
-                SlotHold.start < span_end,
-            )
-        )
-    ).all()
-    cooling = (
-        await session.execute(
-            select(
-                Booking.desk_id,
-                Booking.start,
-                Booking.end,
-                Booking.people,
-                Booking.type_id,
-                Booking.cancelled_at,
-                AppointmentType.cooldown_minutes,
-            )
-            .join(AppointmentType, AppointmentType.id == Booking.type_id)
-            .where(
-                Booking.desk_id.in_(desk_ids),
-                Booking.status == CANCELLED,
-                Booking.cancelled_by_staff.is_(False),
-                AppointmentType.cooldown_minutes > 0,
-                Booking.end > span_start,
-                Booking.start < span_end,
-            )
-        )
-    ).all()
+    blocked = await read_blocked(session, desk_ids, span_start, span_end)
+    occupations = await read_occupations(
+        session,
+        desk_ids,
+        span_start,
+        span_end,
+        now,
+        draft_id=draft_id,
+        ignore_booking_id=ignore_booking_id,
+    )
     subdivision = (
         await session.execute(
             select(Commune.holiday_subdivision).where(Commune.id == site.commune_id)
@@ -196,23 +253,8 @@ async def build_query(
         last_day=last_day,
         closures=tuple((row.first_day, row.last_day) for row in closures),
         holidays=public_holidays(subdivision, first_day.year, last_day.year),
-        blocked=tuple(Blocked(row.desk_id, row.start, row.end) for row in blocked),
-        occupations=(
-            *(
-                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id, row.by_staff)
-                for row in occupations
-            ),
-            *(
-                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
-                for row in holds
-            ),
-            *(
-                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
-                for row in cooling
-                if row.cancelled_at
-                and row.cancelled_at + timedelta(minutes=row.cooldown_minutes) > now
-            ),
-        ),
+        blocked=blocked,
+        occupations=occupations,
         for_staff=for_staff,
     )
 
