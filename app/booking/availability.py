@@ -6,12 +6,13 @@ datetimes sharing one tzinfo gives a wall-clock difference in Python: convert to
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 
@@ -144,6 +145,7 @@ class _Load:
 
 
 _NO_LOAD = _Load([], [])  # exclusive mode: never asked
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 def _load(spans: Iterable[tuple[int, int, int]]) -> _Load:
@@ -176,9 +178,13 @@ class _Busy:
     reach: list[int]
 
 
+def _later(a: int, b: int) -> int:
+    return a if a > b else b  # for two ints, several times cheaper than the builtin max
+
+
 def _busy(spans: list[tuple[int, int]]) -> _Busy:
     spans.sort()
-    return _Busy([s for s, _ in spans], list(accumulate([e for _, e in spans], max)))
+    return _Busy(list(map(_first, spans)), list(accumulate(map(_second, spans), _later)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,41 +242,75 @@ def _shared_timeline(
 
 
 def _build_timeline(
-    occupations: Iterable[Occupation | OccupationRow],
-    blocked: Iterable[Blocked | BlockedRow],
+    occupations: Sequence[Occupation | OccupationRow],
+    blocked: Sequence[Blocked | BlockedRow],
+    desk_ids: tuple[int, ...],
+    type_id: int,
+    exclusive: bool,
+    staff: bool,
+) -> _Timeline:
+    """Read as rows first, without a check per row; objects do not unpack (TypeError),
+    and then every item is made a row before a second reading."""
+    rows = cast(Sequence[OccupationRow], occupations)
+    absences = cast(Sequence[BlockedRow], blocked)
+    try:
+        return _timeline_of_rows(rows, absences, desk_ids, type_id, exclusive, staff)
+    except TypeError:
+        return _timeline_of_rows(
+            map(_occupation_row, occupations),
+            map(_blocked_row, blocked),
+            desk_ids,
+            type_id,
+            exclusive,
+            staff,
+        )
+
+
+def _occupation_row(o: Occupation | OccupationRow) -> OccupationRow:
+    if isinstance(o, Occupation):
+        return (o.desk_id, _ts(o.start), _ts(o.end), o.people, o.type_id, o.by_staff)
+    return o  # already a row
+
+
+def _blocked_row(b: Blocked | BlockedRow) -> BlockedRow:
+    if isinstance(b, Blocked):
+        return (b.desk_id, _ts(b.start), _ts(b.end))
+    return b
+
+
+def _timeline_of_rows(
+    occupations: Iterable[OccupationRow],
+    blocked: Iterable[BlockedRow],
     desk_ids: tuple[int, ...],
     type_id: int,
     exclusive: bool,
     staff: bool,
 ) -> _Timeline:
     busy_by: dict[int, list[tuple[int, int]]] = {i: [] for i in desk_ids}
-    same_by: dict[int, list[tuple[int, int, int]]] = {i: [] for i in desk_ids}
-    staff_spans: list[tuple[int, int, int]] = []
     busy_of = busy_by.get
-    for b in blocked:
-        if isinstance(b, Blocked):
-            desk, s, e = b.desk_id, _ts(b.start), _ts(b.end)
-        else:
-            desk, s, e = b
+    for desk, s, e in blocked:
         spans = busy_of(desk)
         if spans is not None and e > s:
             spans.append((s, e))
-    # The hot loop: one row per distinct occupation of the range.
-    for o in occupations:
-        if isinstance(o, Occupation):
-            desk, s, e = o.desk_id, _ts(o.start), _ts(o.end)
-            people, kind, by_staff = o.people, o.type_id, o.by_staff
-        else:
-            desk, s, e, people, kind, by_staff = o
-        spans = busy_of(desk)
-        if spans is None or e <= s:
-            continue
-        if exclusive or kind != type_id:
-            spans.append((s, e))
-        else:
-            same_by[desk].append((s, e, people))
-        if staff and by_staff and kind == type_id:
-            staff_spans.append((s, e, 1 if exclusive else people))
+    # The hot loops: one row per distinct occupation of the range, kept short.
+    same_by: dict[int, list[tuple[int, int, int]]] = {i: [] for i in desk_ids}
+    staff_spans: list[tuple[int, int, int]] = []
+    if exclusive and not staff:
+        for desk, s, e, _, _, _ in occupations:
+            spans = busy_of(desk)
+            if spans is not None and e > s:
+                spans.append((s, e))
+    else:
+        for desk, s, e, people, kind, by_staff in occupations:
+            spans = busy_of(desk)
+            if spans is None or e <= s:
+                continue
+            if exclusive or kind != type_id:
+                spans.append((s, e))
+            else:
+                same_by[desk].append((s, e, people))
+            if staff and by_staff and kind == type_id:
+                staff_spans.append((s, e, 1 if exclusive else people))
     return _Timeline(
         busy={i: _busy(spans) for i, spans in busy_by.items()},
         loads={} if exclusive else {i: _load(spans) for i, spans in same_by.items()},
