@@ -266,9 +266,9 @@ def monday_of(day: date) -> date:
 @dataclass
 class WeekPlanner:
     """The booking window read as step 5 needs it: the week shown and the first free slot,
-    which is nearly always in the first week. Loading the whole window (thousands of
-    bookings in a busy town hall) for that would be waste; the rest of the window is read
-    in one go only when the first week is full."""
+    which is nearly always in the first week, or the second. Loading the whole window
+    (thousands of bookings in a busy town hall) for that would be waste; the rest of the
+    window is read in one go only when the first two weeks are full."""
 
     session: AsyncSession
     appointment_type: AppointmentType
@@ -278,7 +278,7 @@ class WeekPlanner:
     ignore_booking_id: int | None = None
     for_staff: bool = False  # an agent booking or moving: the places kept for staff are free
     _weeks: dict[date, AvailabilityQuery | None] = field(default_factory=dict)
-    _rest: AvailabilityQuery | None = None  # the window after its first week, once loaded
+    _rest: AvailabilityQuery | None = None  # the window after its first weeks, once loaded
 
     @property
     def window(self) -> tuple[date, date]:
@@ -302,16 +302,19 @@ class WeekPlanner:
         return free_slots(query) if query else []
 
     async def first_free_slot(self) -> Slot | None:
-        """Searched in the first week, then — only if that week is full — in the rest of
-        the window loaded at once (a full window costs two reads, not one per week)."""
+        """Searched in the first week, then in the second, then — only if both are full —
+        in the rest of the window loaded at once (a full window costs three reads, not one
+        per week). The second week alone: from Friday evening to Sunday the first one has
+        nothing left by then, and the second is the week shown."""
         first, last = self.window
         monday = monday_of(first)
-        query = await self.week(monday)
-        slot = first_free_slot(query) if query else None
-        following = monday + timedelta(days=7)
-        if slot is not None or following > last:
-            return slot
-        self._rest = await self._load(following, last)
+        for _ in range(2):
+            query = await self.week(monday)
+            slot = first_free_slot(query) if query else None
+            monday += timedelta(days=7)
+            if slot is not None or monday > last:
+                return slot
+        self._rest = await self._load(monday, last)
         return first_free_slot(self._rest)
 
     async def _load(self, first_day: date, last_day: date) -> AvailabilityQuery:

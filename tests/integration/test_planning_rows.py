@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
-from app.booking.availability import Blocked, Occupation, free_slots
+from app.booking.availability import Blocked, Occupation, first_free_slot, free_slots
 from app.booking.catalogue import get_type
 from app.booking.planning import (
     ACTIVE_STATUSES,
     CANCELLED,
+    WeekPlanner,
     build_query,
     read_blocked,
     read_occupations,
@@ -37,6 +38,7 @@ from tests.days import TODAY, TUESDAY, at, open_day
 DAY = open_day(TUESDAY)
 URBANISM = "urbanisme-permis"  # two desks
 MARRIAGE = "mariage-pacs"
+CCAS = "ccas-aide-sociale"  # one desk
 
 
 def booking(n: int, type_id: int, desk_id: int, start: datetime, minutes: int = 30, **kw: Any):
@@ -323,3 +325,55 @@ def test_epoch_seconds_is_the_instant_rounded_down(database_url):
 
     for moment, seconds in asyncio.run(scenario()):
         assert seconds == int(moment.timestamp()), moment
+
+
+# --- the week planner's reads -------------------------------------------------------------
+
+
+def test_the_week_planner_finds_the_first_free_slot_without_reading_the_whole_window(
+    database_url,
+):
+    """On a Saturday afternoon the first week has nothing left: the next week is read alone,
+    and the rest of the window only when that one is full too."""
+    saturday = open_day(5)
+    now = at(saturday, 14).astimezone(UTC)
+    monday = saturday + timedelta(days=2)
+
+    async def first_slots(absent_weeks: int) -> tuple[Any, Any, bool]:
+        db = Database(database_url)
+        try:
+            await load_demo(db, TODAY)
+            async with db.write() as session:
+                type_id = (
+                    await session.execute(
+                        select(AppointmentType.id).where(
+                            AppointmentType.slug == "ccas-aide-sociale"
+                        )
+                    )
+                ).scalar_one()
+                desk = (await get_type(session, type_id)).desks[0].id
+                await session.execute(delete(BlockedInterval))
+                if absent_weeks:
+                    session.add(
+                        BlockedInterval(
+                            desk_id=desk,
+                            start=at(monday, 0),
+                            end=at(monday + timedelta(days=7 * absent_weeks), 0),
+                        )
+                    )
+            async with db.read() as session:
+                chosen = await get_type(session, type_id)
+                planner = WeekPlanner(session, chosen, 1, now)
+                found = await planner.first_free_slot()
+                first, last = planner.window
+                whole = first_free_slot(await build_query(session, chosen, 1, now, first, last))
+                return found, whole, planner._rest is not None
+        finally:
+            await db.dispose()
+
+    found, whole, read_the_rest = asyncio.run(first_slots(0))
+    assert found == whole and found.start == at(monday, 8, 30)
+    assert not read_the_rest
+    found, whole, read_the_rest = asyncio.run(first_slots(2))
+    assert found == whole and found.start.date() >= monday + timedelta(days=14)
+    assert read_the_rest
