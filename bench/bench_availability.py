@@ -10,7 +10,8 @@ occupations summed, which is what `planning.build_query` hands over.
 
 Page (`bench/city_db.py` written into a SQLite file): `planning.build_query` then
 `free_slots` over one month, and the step-5 reading of `planning.WeekPlanner` (the first
-free slot, then the week shown), each run in a new session.
+free slot, then the week shown) on a Tuesday morning and on a Saturday afternoon, each run
+in a new session.
 
 Baseline, measured in the same run: the month on an empty planning, in memory (the cost of
 enumerating the candidate slots alone). Medians of CPU time (of the whole process) and of
@@ -23,12 +24,12 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import perf_counter, process_time
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -40,7 +41,7 @@ from app.db.migrate import upgrade
 from app.db.models import AppointmentType
 from app.db.session import Database
 from bench.city_db import load_city
-from bench.scenario import FIRST_DAY, build, query
+from bench.scenario import FIRST_DAY, PARIS, build, query
 
 REPEAT = 50
 
@@ -62,11 +63,11 @@ class Timings:
         self.cpu: list[float] = []
 
     def start(self) -> None:
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        self._wall, self._cpu = perf_counter(), process_time()
 
     def stop(self) -> None:
-        self.wall.append((time.perf_counter() - self._wall) * 1000)
-        self.cpu.append((time.process_time() - self._cpu) * 1000)
+        self.wall.append((perf_counter() - self._wall) * 1000)
+        self.cpu.append((process_time() - self._cpu) * 1000)
 
     @property
     def median(self) -> float:
@@ -164,10 +165,19 @@ def engine_alone(repeat: int) -> float:
     return base
 
 
+def _next(today: date, weekday: int, at: time) -> datetime:
+    """The next such weekday after today (the data starts today), at that Paris time."""
+    day = today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+    return datetime.combine(day, at, PARIS).astimezone(UTC)
+
+
 async def _page_timings(url: str, type_id: int, repeat: int) -> dict[str, Timings]:
     db = Database(url)
-    now = datetime.now(UTC)
-    timings = {"month": Timings(), "page": Timings()}
+    today = datetime.now(PARIS).date()
+    # A Tuesday morning: the week shown holds the first free slot. A Saturday afternoon:
+    # the rest of that week is closed, the first free slot is in the next one.
+    weekday, weekend = _next(today, 1, time(8)), _next(today, 5, time(14))
+    timings = {"month": Timings(), "weekday": Timings(), "weekend": Timings()}
     try:
         async with db.read() as session:
             chosen = (
@@ -180,21 +190,25 @@ async def _page_timings(url: str, type_id: int, repeat: int) -> dict[str, Timing
                 )
             ).scalar_one()
             session.expunge_all()
-        first_day, _ = booking_window(chosen, now)
+        first_day, _ = booking_window(chosen, weekday)
         month_end = first_day + timedelta(days=30)
 
         async def month() -> None:
             async with db.read() as session:
-                free_slots(await build_query(session, chosen, 1, now, first_day, month_end))
+                free_slots(await build_query(session, chosen, 1, weekday, first_day, month_end))
 
-        async def page() -> None:
+        async def page(now: datetime) -> None:
             async with db.read() as session:
                 planner = WeekPlanner(session, chosen, 1, now)
                 earliest = await planner.first_free_slot()
                 assert earliest is not None
                 await planner.week_slots(monday_of(earliest.start.date()))
 
-        runs: dict[str, Callable[[], Awaitable[None]]] = {"month": month, "page": page}
+        runs: dict[str, Callable[[], Awaitable[None]]] = {
+            "month": month,
+            "weekday": lambda: page(weekday),
+            "weekend": lambda: page(weekend),
+        }
         for _ in range(repeat):
             for name, run in runs.items():
                 forget()
@@ -208,18 +222,24 @@ async def _page_timings(url: str, type_id: int, repeat: int) -> dict[str, Timing
 
 def page_costs(repeat: int, base: float) -> None:
     print("\npage: build_query + engine against SQLite (bench/city_db.py), a new session each run")
-    months, pages = [], []
+    medians: dict[str, list[float]] = {"month": [], "weekday": [], "weekend": []}
+    labels = {
+        "month": "one month",
+        "weekday": "step-5 page, Tuesday 08:00",
+        "weekend": "step-5 page, Saturday 14:00",
+    }
     with tempfile.TemporaryDirectory(prefix="creneau-bench-") as tmp:
         for multiplier in (1, 10):
             url = f"sqlite+aiosqlite:///{Path(tmp) / f'city-{multiplier}.db'}"
             upgrade(url)
             city = asyncio.run(load_city(url, multiplier=multiplier))
             timings = asyncio.run(_page_timings(url, city.main_type_id, repeat))
-            label = f"{multiplier}× ({city.bookings} bookings)"
-            months.append(line(f"{label}: one month", timings["month"], base))
-            pages.append(line(f"{label}: step-5 week page", timings["page"], base))
-    growth("10× the bookings, one month", months)
-    growth("10× the bookings, step-5 week page", pages)
+            for name, label in labels.items():
+                medians[name].append(
+                    line(f"{multiplier}× ({city.bookings}): {label}", timings[name], base)
+                )
+    for name, label in labels.items():
+        growth(f"10× the bookings, {label}", medians[name])
 
 
 def main() -> None:
