@@ -1,7 +1,7 @@
 """Free slots of one type for one week and one month: the engine alone, then what a page
 really costs (the database adapter and the engine, against SQLite).
 
-    .venv/bin/python -m bench.bench_availability [--quick] [--engine-only]
+    .venv/bin/python -m bench.bench_availability [--quick] [--engine-only] [--postgres URL]
 
 Engine alone (`bench/scenario.py`): the query built in memory, each run from scratch (the
 engine's shared timeline is forgotten before each run). Occupations are given either as
@@ -40,7 +40,7 @@ from app.booking.planning import WeekPlanner, booking_window, build_query, monda
 from app.db.migrate import upgrade
 from app.db.models import AppointmentType
 from app.db.session import Database
-from bench.city_db import load_city
+from bench.city_db import load_city, reset_postgres
 from bench.scenario import FIRST_DAY, PARIS, build, query
 
 REPEAT = 50
@@ -220,8 +220,9 @@ async def _page_timings(url: str, type_id: int, repeat: int) -> dict[str, Timing
     return timings
 
 
-def page_costs(repeat: int, base: float) -> None:
-    print("\npage: build_query + engine against SQLite (bench/city_db.py), a new session each run")
+def page_costs(repeat: int, base: float, postgres: str | None) -> None:
+    where = "PostgreSQL (its CPU not counted)" if postgres else "SQLite"
+    print(f"\npage: build_query + engine against {where}, bench/city_db.py, a session a run")
     medians: dict[str, list[float]] = {"month": [], "weekday": [], "weekend": []}
     labels = {
         "month": "one month",
@@ -230,7 +231,11 @@ def page_costs(repeat: int, base: float) -> None:
     }
     with tempfile.TemporaryDirectory(prefix="creneau-bench-") as tmp:
         for multiplier in (1, 10):
-            url = f"sqlite+aiosqlite:///{Path(tmp) / f'city-{multiplier}.db'}"
+            if postgres:
+                url = postgres
+                asyncio.run(reset_postgres(url))
+            else:
+                url = f"sqlite+aiosqlite:///{Path(tmp) / f'city-{multiplier}.db'}"
             upgrade(url)
             city = asyncio.run(load_city(url, multiplier=multiplier))
             timings = asyncio.run(_page_timings(url, city.main_type_id, repeat))
@@ -246,11 +251,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 runs of each, not 50")
     parser.add_argument("--engine-only", action="store_true", help="no database")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the pages against this PostgreSQL database instead of SQLite: the "
+        "benchmark's own, EMPTIED first (e.g. postgresql+asyncpg://postgres@127.0.0.1/mine)",
+    )
     args = parser.parse_args()
     repeat = 10 if args.quick else REPEAT
     base = engine_alone(repeat)
     if not args.engine_only:
-        page_costs(repeat, base)
+        page_costs(repeat, base, args.postgres)
 
 
 if __name__ == "__main__":
