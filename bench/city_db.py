@@ -100,8 +100,11 @@ async def load_city(
     rush_slots_per_day: int = 25,
     rush_day_count: int = 2,
     seed: int = 7,
+    multiplier: int = 1,
 ) -> City:
-    """Writes the scenario into an empty, migrated database."""
+    """Writes the scenario into an empty, migrated database. `multiplier` > 1 adds, as
+    `bench/scenario.py` does, bookings of another type on the same desks outside opening
+    hours (1 minute each, from local midnight): more data, the same free slots."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     today = now.astimezone(PARIS).date()
@@ -205,6 +208,21 @@ async def load_city(
                                 "created_at": now,
                             }
                         )
+            for n in range(len(rows) * (multiplier - 1)):
+                day = today + timedelta(days=n % HORIZON_DAYS)
+                start = datetime.combine(day, time(0), PARIS) + timedelta(minutes=(n // 90) % 400)
+                rows.append(
+                    {
+                        **rows[n % len(rows)],
+                        "reference": f"MORE{n:08d}",
+                        "uid": f"bench-more-{n}@creneau.invalid",
+                        "idempotency_key": f"bench-more-{n}",
+                        "type_id": types[1].id,
+                        "desk_id": desk_ids[n % 10],
+                        "start": start.astimezone(UTC),
+                        "end": (start + timedelta(minutes=1)).astimezone(UTC),
+                    }
+                )
             await session.execute(insert(Booking), rows)
 
             gaps = []

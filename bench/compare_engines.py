@@ -1,9 +1,13 @@
 """The month computation by an older engine and the current one, alternating in one
 process on the same query (CPU time), so that machine noise hits both alike.
 
-    .venv/bin/python -m bench.compare_engines [REVISION]     # default: f2e7356 (issue 2)
+    .venv/bin/python -m bench.compare_engines [REVISION] [MULTIPLIER]
+    # default: f2e7356 (issue 2), the scenario's bookings once
 
-The older `availability.py` is read from git history; both must give the same slots.
+The older `availability.py` is read from git history; all must give the same slots. The
+current engine is timed twice: with `Occupation` objects, as the older one, and with the
+rows of epoch seconds that `planning.build_query` now hands over (identical occupations
+summed); each run builds its timeline anew.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from app.booking import availability as current
+from bench.bench_availability import as_rows, forget
 from bench.scenario import FIRST_DAY, build, query
 
 RUNS = 60
@@ -66,10 +71,15 @@ def _same_query(engine, q):
 
 def main() -> None:
     revision = sys.argv[1] if len(sys.argv) > 1 else "f2e7356"
+    multiplier = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     older = _load_engine(revision)
-    occupations, blocked, _ = build()
+    occupations, blocked, _ = build(multiplier=multiplier)
     month = query(FIRST_DAY, FIRST_DAY + timedelta(days=30), occupations, blocked)
-    engines = {revision: (older, _same_query(older, month)), "current": (current, month)}
+    engines = {
+        revision: (older, _same_query(older, month)),
+        "current": (current, month),
+        "rows": (current, as_rows(month)),
+    }
     results = {
         name: [(s.start, s.places, s.desk_ids) for s in e.free_slots(q)]
         for name, (e, q) in engines.items()
@@ -78,10 +88,12 @@ def main() -> None:
     timings: dict[str, list[float]] = {name: [] for name in engines}
     for _ in range(RUNS):
         for name, (engine, q) in engines.items():
+            forget()
             started = time.process_time()
             engine.free_slots(q)
             timings[name].append((time.process_time() - started) * 1000)
     base = statistics.median(timings[revision])
+    print(f"one month, {len(month.occupations)} bookings, {len(month.blocked)} absences")
     for name, values in timings.items():
         median = statistics.median(values)
         print(f"{name:<10} one month: median {median:6.2f} ms CPU   ×{median / base:4.2f}")

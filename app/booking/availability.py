@@ -6,10 +6,13 @@ datetimes sharing one tzinfo gives a wall-clock difference in Python: convert to
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from itertools import accumulate
+from operator import itemgetter
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 
@@ -48,6 +51,14 @@ class Blocked:
     end: datetime
 
 
+# Occupations and absences may also come as rows of plain values, as the database adapter
+# reads them (no object and no datetime per row), instants in whole seconds since the epoch:
+# (desk_id, start, end, people, type_id, by_staff) and (desk_id, start, end). One occupation
+# row may stand for several identical occupations, their people summed.
+OccupationRow = tuple[int, int, int, int, int, bool]
+BlockedRow = tuple[int, int, int]
+
+
 @dataclass(frozen=True)
 class TypeRules:
     type_id: int
@@ -80,8 +91,8 @@ class AvailabilityQuery:
     last_day: date
     closures: tuple[tuple[date, date], ...] = ()  # inclusive local date ranges
     holidays: frozenset[date] = frozenset()
-    blocked: tuple[Blocked, ...] = ()
-    occupations: tuple[Occupation, ...] = ()
+    blocked: tuple[Blocked | BlockedRow, ...] = ()
+    occupations: tuple[Occupation | OccupationRow, ...] = ()
     for_staff: bool = False  # staff may use the places kept for them
 
 
@@ -106,13 +117,9 @@ def _exclusive(rules: TypeRules) -> bool:
     return rules.capacity == 1 or rules.duration_per_person
 
 
-# An interval bound: an instant (seconds) or a naive wall-clock time.
-_Bound = TypeVar("_Bound", int, datetime)
-
-
-def _merge(spans: Iterable[tuple[_Bound, _Bound]]) -> list[tuple[_Bound, _Bound]]:
+def _merge(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     """Sort and merge overlapping or adjacent intervals; empty ones are dropped."""
-    out: list[tuple[_Bound, _Bound]] = []
+    out: list[tuple[datetime, datetime]] = []
     for s, e in sorted(spans):
         if e <= s:
             continue
@@ -124,15 +131,7 @@ def _merge(spans: Iterable[tuple[_Bound, _Bound]]) -> list[tuple[_Bound, _Bound]
     return out
 
 
-@dataclass(frozen=True)
-class _Busy:
-    """Disjoint sorted intervals during which a desk cannot take the type at all."""
-
-    starts: list[int]
-    ends: list[int]  # ascending too, the intervals being disjoint
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Load:
     """Step function of people: loads[i] holds on [times[i], times[i + 1])."""
 
@@ -145,12 +144,15 @@ class _Load:
         return max(self.loads[first:last], default=0)
 
 
+_NO_LOAD = _Load([], [])  # exclusive mode: never asked
+_first, _second = itemgetter(0), itemgetter(1)
+
+
 def _load(spans: Iterable[tuple[int, int, int]]) -> _Load:
-    """The load of (start, end, people) spans."""
+    """The load of (start, end, people) spans (non-empty ones)."""
     events: list[tuple[int, int]] = []
     for s, e, people in spans:
-        if e > s:
-            events += ((s, people), (e, -people))
+        events += ((s, people), (e, -people))
     times: list[int] = []
     loads: list[int] = []
     running = 0
@@ -164,23 +166,174 @@ def _load(spans: Iterable[tuple[int, int, int]]) -> _Load:
     return _Load(times, loads)
 
 
-@dataclass(frozen=True)
-class _Desk:
-    desk_id: int
+@dataclass(frozen=True, slots=True)
+class _Busy:
+    """The intervals during which a desk cannot take the type at all, sorted by start, not
+    merged: `reach[i]` is the latest end among the first i + 1. Something overlaps
+    [s, e) exactly when, among the intervals starting before e, one ends after s: with
+    j = bisect_left(starts, e), when j > 0 and reach[j - 1] > s. Built by a sort and a
+    running maximum (both in C) rather than a merge loop in Python."""
+
+    starts: list[int]
+    reach: list[int]
+
+
+def _later(a: int, b: int) -> int:
+    return a if a > b else b  # for two ints, several times cheaper than the builtin max
+
+
+def _busy(spans: list[tuple[int, int]]) -> _Busy:
+    spans.sort()
+    return _Busy(list(map(_first, spans)), list(accumulate(map(_second, spans), _later)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeline:
+    """What the occupations and absences make of each desk, for one type: everything of a
+    query that grows with its bookings, computed once and shared (see `_timeline`)."""
+
+    busy: dict[int, _Busy]
+    loads: dict[int, _Load]  # places mode only
+    # Citizens only: the staff's own bookings of this type, which use the kept places first.
+    staff_load: _Load | None
+
+
+class _Same:
+    """A key that is its tuple itself (identity, not equality: hashing a tuple of
+    thousands of occupations would cost as much as the work it saves)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: tuple[Any, ...]) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+def _timeline(q: AvailabilityQuery, desk_ids: tuple[int, ...]) -> _Timeline:
+    """The query's timeline, shared by the queries that hold the very same occupations and
+    absences (tuples are immutable): `dataclasses.replace(query, first_day=…)` as the
+    week planner does, or `free_slots` then `first_free_slot` on one query. The cache keeps
+    the few last ones, and their tuples alive, so an id is never reused while it is kept."""
+    r = q.rules
+    exclusive = _exclusive(r)
+    staff = not q.for_staff and r.staff_reserved > 0
+    if type(q.occupations) is tuple and type(q.blocked) is tuple:
+        return _shared_timeline(
+            _Same(q.occupations), _Same(q.blocked), desk_ids, r.type_id, exclusive, staff
+        )
+    return _build_timeline(q.occupations, q.blocked, desk_ids, r.type_id, exclusive, staff)
+
+
+@lru_cache(maxsize=8)
+def _shared_timeline(
+    occupations: _Same,
+    blocked: _Same,
+    desk_ids: tuple[int, ...],
+    type_id: int,
+    exclusive: bool,
+    staff: bool,
+) -> _Timeline:
+    return _build_timeline(occupations.value, blocked.value, desk_ids, type_id, exclusive, staff)
+
+
+def _build_timeline(
+    occupations: Sequence[Occupation | OccupationRow],
+    blocked: Sequence[Blocked | BlockedRow],
+    desk_ids: tuple[int, ...],
+    type_id: int,
+    exclusive: bool,
+    staff: bool,
+) -> _Timeline:
+    """Read as rows first, without a check per row; objects do not unpack (TypeError),
+    and then every item is made a row before a second reading."""
+    rows = cast(Sequence[OccupationRow], occupations)
+    absences = cast(Sequence[BlockedRow], blocked)
+    try:
+        return _timeline_of_rows(rows, absences, desk_ids, type_id, exclusive, staff)
+    except TypeError:
+        return _timeline_of_rows(
+            map(_occupation_row, occupations),
+            map(_blocked_row, blocked),
+            desk_ids,
+            type_id,
+            exclusive,
+            staff,
+        )
+
+
+def _occupation_row(o: Occupation | OccupationRow) -> OccupationRow:
+    if isinstance(o, Occupation):
+        return (o.desk_id, _ts(o.start), _ts(o.end), o.people, o.type_id, o.by_staff)
+    return o  # already a row
+
+
+def _blocked_row(b: Blocked | BlockedRow) -> BlockedRow:
+    if isinstance(b, Blocked):
+        return (b.desk_id, _ts(b.start), _ts(b.end))
+    return b
+
+
+def _timeline_of_rows(
+    occupations: Iterable[OccupationRow],
+    blocked: Iterable[BlockedRow],
+    desk_ids: tuple[int, ...],
+    type_id: int,
+    exclusive: bool,
+    staff: bool,
+) -> _Timeline:
+    busy_by: dict[int, list[tuple[int, int]]] = {i: [] for i in desk_ids}
+    busy_of = busy_by.get
+    for desk, s, e in blocked:
+        spans = busy_of(desk)
+        if spans is not None and e > s:
+            spans.append((s, e))
+    # The hot loops: one row per distinct occupation of the range, kept short.
+    same_by: dict[int, list[tuple[int, int, int]]] = {i: [] for i in desk_ids}
+    staff_spans: list[tuple[int, int, int]] = []
+    if exclusive and not staff:
+        for desk, s, e, _, _, _ in occupations:
+            spans = busy_of(desk)
+            if spans is not None and e > s:
+                spans.append((s, e))
+    else:
+        for desk, s, e, people, kind, by_staff in occupations:
+            spans = busy_of(desk)
+            if spans is None or e <= s:
+                continue
+            if exclusive or kind != type_id:
+                spans.append((s, e))
+            else:
+                same_by[desk].append((s, e, people))
+            if staff and by_staff and kind == type_id:
+                staff_spans.append((s, e, 1 if exclusive else people))
+    return _Timeline(
+        busy={i: _busy(spans) for i, spans in busy_by.items()},
+        loads={} if exclusive else {i: _load(spans) for i, spans in same_by.items()},
+        staff_load=_load(staff_spans) if staff else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Desks sharing the same opening rules: their candidate starts are enumerated once."""
+
     openings: tuple[WeeklyOpening, ...]
-    busy: _Busy
-    load: _Load | None  # None in exclusive mode
+    desks: tuple[tuple[int, list[int], list[int], _Load], ...]  # id, starts, reach, load
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Plan:
     query: AvailabilityQuery
-    desks: tuple[_Desk, ...]
+    groups: tuple[_Group, ...]
     step: int  # seconds
     duration: int
     earliest: int
     latest: int
-    # Citizens only: the staff's own bookings of this type, which use the kept places first.
     staff_load: _Load | None
 
 
@@ -198,47 +351,36 @@ def _plan(q: AvailabilityQuery) -> _Plan:
     _check(q)
     r = q.rules
     now = _ts(q.now)
-    exclusive = _exclusive(r)
-    # Only what touches the query's days matters (a day and a half of margin for zones).
-    lo = datetime.combine(q.first_day, time(0), tzinfo=UTC) - timedelta(days=2)
-    hi = datetime.combine(q.last_day, time(0), tzinfo=UTC) + timedelta(days=3)
-    ids = sorted(set(q.desk_ids))
-    busy_by: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
-    same_by: dict[int, list[tuple[int, int, int]]] = {i: [] for i in ids}
-    staff: list[tuple[int, int, int]] = []
-    for b in q.blocked:
-        if b.desk_id in busy_by and b.end > lo and b.start < hi:
-            busy_by[b.desk_id].append((_ts(b.start), _ts(b.end)))
-    for o in q.occupations:
-        if o.desk_id not in busy_by or o.end <= lo or o.start >= hi:
-            continue
-        # Hot loop: timestamp() inlined; aware datetimes only reach here (compared above).
-        span = (int(o.start.timestamp()), int(o.end.timestamp()))
-        if exclusive or o.type_id != r.type_id:
-            busy_by[o.desk_id].append(span)
-        else:
-            same_by[o.desk_id].append((*span, o.people))
-        if o.by_staff and o.type_id == r.type_id:
-            staff.append((*span, 1 if exclusive else o.people))
-    desks = []
-    shared: dict[tuple[WeeklyOpening, ...], tuple[WeeklyOpening, ...]] = {}
+    ids = tuple(sorted(set(q.desk_ids)))
+    timeline = _timeline(q, ids)
+    by_openings: dict[tuple[WeeklyOpening, ...], list[int]] = {}
     for desk_id in ids:
-        busy = _merge(busy_by[desk_id])
-        load = None if exclusive else _load(same_by[desk_id])
         openings = tuple(o for o in q.openings if o.desk_id in (None, desk_id))
-        openings = shared.setdefault(openings, openings)  # one object per distinct set
-        desks.append(
-            _Desk(desk_id, openings, _Busy([s for s, _ in busy], [e for _, e in busy]), load)
+        by_openings.setdefault(openings, []).append(desk_id)
+    groups = tuple(
+        _Group(
+            openings,
+            tuple(
+                (
+                    i,
+                    timeline.busy[i].starts,
+                    timeline.busy[i].reach,
+                    timeline.loads.get(i, _NO_LOAD),
+                )
+                for i in members
+            ),
         )
+        for openings, members in by_openings.items()
+    )
     step = r.slot_minutes * 60
     return _Plan(
         query=q,
-        desks=tuple(desks),
+        groups=groups,
         step=step,
         duration=step * q.people if r.duration_per_person else step,
         earliest=now + int(r.min_delay.total_seconds()),
         latest=now + int(r.horizon.total_seconds()),
-        staff_load=None if q.for_staff or not r.staff_reserved else _load(staff),
+        staff_load=timeline.staff_load,
     )
 
 
@@ -271,74 +413,86 @@ def _opening_spans(
     return spans
 
 
-def _candidates(
-    plan: _Plan, desk: _Desk, spans: list[tuple[int, int]]
-) -> Iterator[tuple[int, int]]:
-    """(start, places) for every start on which `query.people` fit on this desk."""
+def _group_slots(
+    plan: _Plan, group: _Group, spans: list[tuple[int, int]]
+) -> list[tuple[int, int, list[int]]]:
+    """(start, places, desk ids) for every start on which `query.people` fit on at least
+    one desk of the group, ascending."""
     q, step, duration = plan.query, plan.step, plan.duration
-    starts, ends, load = desk.busy.starts, desk.busy.ends, desk.load
+    out: list[tuple[int, int, list[int]]] = []
+    exclusive = _exclusive(q.rules)
+    capacity, people = q.rules.capacity, q.people
+    desks = group.desks
     for lo, hi in spans:
         k = -((lo - plan.earliest) // step) if plan.earliest > lo else 0  # ceil
-        s = lo + k * step
         last = min(hi - duration, plan.latest)
-        # Candidates rise, so one pointer walks the busy intervals once per span.
-        i = bisect_right(ends, s)  # first busy interval ending after s
-        while s <= last:
+        for s in range(lo + k * step, last + 1, step):
             e = s + duration
-            while i < len(ends) and ends[i] <= s:
-                i += 1
-            if i == len(ends) or starts[i] >= e:
-                if load is None:
-                    yield s, 1
-                else:
-                    remaining = q.rules.capacity - load.peak(s, e)
-                    if remaining >= q.people:
-                        yield s, remaining
-            s += step
+            if exclusive:  # free: nothing starting before e reaches past s
+                ids = [
+                    i
+                    for i, starts, reach, _ in desks
+                    if not (j := bisect_left(starts, e)) or reach[j - 1] <= s
+                ]
+                if ids:
+                    out.append((s, len(ids), ids))
+            else:
+                total = 0
+                ids = []
+                for i, starts, reach, load in desks:
+                    j = bisect_left(starts, e)
+                    if j and reach[j - 1] > s:
+                        continue
+                    remaining = capacity - load.peak(s, e)
+                    if remaining >= people:
+                        total += remaining
+                        ids.append(i)
+                if ids:
+                    out.append((s, total, ids))
+    return out
 
 
 def _closed(q: AvailabilityQuery, day: date) -> bool:
     return day in q.holidays or any(a <= day <= b for a, b in q.closures)
 
 
-def _day_slots(plan: _Plan, day: date) -> dict[int, tuple[int, list[int]]]:
-    """start -> (places, desk ids) for one local day, sorted by start."""
+def _day_slots(plan: _Plan, day: date) -> list[tuple[int, int, list[int]]]:
+    """(start, places, desk ids ascending) for one local day, sorted by start."""
     q = plan.query
-    merged: dict[int, tuple[int, list[int]]] = {}
     # Capacity counts people, unless each person lengthens the appointment instead.
     if _closed(q, day) or (not q.rules.duration_per_person and q.people > q.rules.capacity):
-        return merged
-    spans_by_openings: dict[int, list[tuple[int, int]]] = {}  # desks share openings
-    for desk in plan.desks:
-        spans = spans_by_openings.get(id(desk.openings))
-        if spans is None:
-            spans = _opening_spans(desk.openings, day, q.tz)
-            spans_by_openings[id(desk.openings)] = spans
-        for s, places in _candidates(plan, desk, spans):
-            if s in merged:
-                total, ids = merged[s]
-                ids.append(desk.desk_id)
-                merged[s] = (total + places, ids)
-            else:
-                merged[s] = (places, [desk.desk_id])
+        return []
+    found = [
+        _group_slots(plan, group, _opening_spans(group.openings, day, q.tz))
+        for group in plan.groups
+    ]
+    if len(found) == 1:
+        slots = found[0]
+    else:  # desks with different hours: merged by start
+        merged: dict[int, tuple[int, list[int]]] = {}
+        for group_slots in found:
+            for s, places, ids in group_slots:
+                total, before = merged.get(s, (0, []))
+                merged[s] = (total + places, before + ids)
+        slots = [(s, places, sorted(ids)) for s, (places, ids) in sorted(merged.items())]
     if plan.staff_load is not None:
-        _keep_staff_places(plan, plan.staff_load, merged)
-    return dict(sorted(merged.items()))
+        slots = _keep_staff_places(plan, plan.staff_load, slots)
+    return slots
 
 
 def _keep_staff_places(
-    plan: _Plan, staff_load: _Load, merged: dict[int, tuple[int, list[int]]]
-) -> None:
+    plan: _Plan, staff_load: _Load, slots: list[tuple[int, int, list[int]]]
+) -> list[tuple[int, int, list[int]]]:
     """Citizens see a slot as full when only the places still kept for staff remain; the
     staff's own bookings of the type use those places first."""
     q = plan.query
     needed = 1 if _exclusive(q.rules) else q.people
-    for s, (places, ids) in list(merged.items()):
+    kept_slots = []
+    for s, places, ids in slots:
         kept = max(0, q.rules.staff_reserved - staff_load.peak(s, s + plan.duration))
-        if places - kept < needed:
-            del merged[s]
-        else:
-            merged[s] = (places - kept, ids)
+        if places - kept >= needed:
+            kept_slots.append((s, places - kept, ids))
+    return kept_slots
 
 
 def _days(plan: _Plan) -> Iterator[date]:
@@ -351,15 +505,18 @@ def _days(plan: _Plan) -> Iterator[date]:
 
 
 def _slots(plan: _Plan, day: date) -> list[Slot]:
-    tz = plan.query.tz
+    tz, duration = plan.query.tz, plan.duration
+    made: dict[int, datetime] = {}  # a slot's end is often the next one's start
+
+    def local(t: int) -> datetime:
+        moment = made.get(t)
+        if moment is None:
+            moment = made[t] = datetime.fromtimestamp(t, tz)
+        return moment
+
     return [
-        Slot(
-            datetime.fromtimestamp(s, tz),
-            datetime.fromtimestamp(s + plan.duration, tz),
-            places,
-            tuple(ids),
-        )
-        for s, (places, ids) in _day_slots(plan, day).items()
+        Slot(local(s), local(s + duration), places, tuple(ids))
+        for s, places, ids in _day_slots(plan, day)
     ]
 
 
@@ -390,8 +547,10 @@ def slot_fits(query: AvailabilityQuery, start: datetime) -> tuple[int, ...]:
         _check(query)
         return ()
     plan = _plan(query)
-    _, ids = _day_slots(plan, day).get(start_ts, (0, []))
-    return tuple(ids)
+    for s, _, ids in _day_slots(plan, day):
+        if s == start_ts:
+            return tuple(ids)
+    return ()
 
 
 def opening_covers(

@@ -11,13 +11,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.availability import (
     AvailabilityQuery,
-    Blocked,
-    Occupation,
+    BlockedRow,
+    OccupationRow,
     Slot,
     TypeRules,
     WeeklyOpening,
@@ -31,6 +31,7 @@ from app.db.models import (
     Booking,
     SlotHold,
 )
+from app.db.types import epoch_seconds, epoch_seconds_up
 
 ACTIVE_STATUSES = ("confirmed",)
 CANCELLED = "cancelled"
@@ -64,6 +65,114 @@ def booking_window(appointment_type: TypeLike, now: datetime) -> tuple[date, dat
     return first, last
 
 
+# A booking or a hold is one slot of one local day (the engine offers nothing longer):
+# whatever starts earlier than this before the range cannot reach into it. The bound lets
+# the (desk, start) indexes read the range alone, not every booking since the first one.
+LONGEST_OCCUPATION = timedelta(days=2)
+
+
+async def read_blocked(
+    session: AsyncSession, desk_ids: tuple[int, ...], span_start: datetime, span_end: datetime
+) -> tuple[BlockedRow, ...]:
+    """Absences of these desks overlapping the span, as rows of epoch seconds."""
+    rows = (
+        await session.execute(
+            select(
+                BlockedInterval.desk_id,
+                epoch_seconds(BlockedInterval.start),
+                epoch_seconds(BlockedInterval.end),
+            ).where(
+                BlockedInterval.desk_id.in_(desk_ids),
+                BlockedInterval.end > span_start,
+                BlockedInterval.start < span_end,
+            )
+        )
+    ).all()
+    return tuple(rows)
+
+
+async def read_occupations(
+    session: AsyncSession,
+    desk_ids: tuple[int, ...],
+    span_start: datetime,
+    span_end: datetime,
+    now: datetime,
+    *,
+    draft_id: int | None = None,
+    ignore_booking_id: int | None = None,
+) -> tuple[OccupationRow, ...]:
+    """Everything that takes places on these desks during the span, in one statement, as
+    rows of epoch seconds: confirmed bookings, the live holds of other drafts than
+    `draft_id`, and cancelled bookings whose type's cool-down has not run out. Identical
+    occupations (same desk, start, end, type and staff flag) come as one row, their
+    people summed: the engine's work follows the distinct occupations, not the bookings."""
+    earliest_start = span_start - LONGEST_OCCUPATION
+
+    def occupying(table: type[Booking] | type[SlotHold]) -> list[ColumnElement[bool]]:
+        return [
+            table.desk_id.in_(desk_ids),
+            table.start > earliest_start,
+            table.start < span_end,
+            table.end > span_start,
+        ]
+
+    booked = (
+        select(
+            Booking.desk_id,
+            epoch_seconds(Booking.start),
+            epoch_seconds(Booking.end),
+            func.sum(Booking.people),
+            Booking.type_id,
+            Booking.by_staff,
+        )
+        .where(
+            *occupying(Booking),
+            Booking.status.in_(ACTIVE_STATUSES),
+            *([Booking.id != ignore_booking_id] if ignore_booking_id else []),
+        )
+        .group_by(Booking.desk_id, Booking.start, Booking.end, Booking.type_id, Booking.by_staff)
+    )
+    held = (
+        select(
+            SlotHold.desk_id,
+            epoch_seconds(SlotHold.start),
+            epoch_seconds(SlotHold.end),
+            func.sum(SlotHold.people),
+            SlotHold.type_id,
+            false(),
+        )
+        .where(
+            *occupying(SlotHold),
+            SlotHold.expires_at > now,
+            SlotHold.draft_id != (draft_id or 0),
+        )
+        .group_by(SlotHold.desk_id, SlotHold.start, SlotHold.end, SlotHold.type_id)
+    )
+    # To the second, never early: cancelled at 10:00:00.7 with 30 minutes of cool-down,
+    # the place frees at 10:30:01 rather than 10:30:00.7.
+    cooling = (
+        select(
+            Booking.desk_id,
+            epoch_seconds(Booking.start),
+            epoch_seconds(Booking.end),
+            func.sum(Booking.people),
+            Booking.type_id,
+            false(),
+        )
+        .join(AppointmentType, AppointmentType.id == Booking.type_id)
+        .where(
+            *occupying(Booking),
+            Booking.status == CANCELLED,
+            Booking.cancelled_by_staff.is_(False),
+            AppointmentType.cooldown_minutes > 0,
+            epoch_seconds_up(Booking.cancelled_at) + AppointmentType.cooldown_minutes * 60
+            > int(now.timestamp()),
+        )
+        .group_by(Booking.desk_id, Booking.start, Booking.end, Booking.type_id)
+    )
+    return tuple((await session.execute(union_all(booked, held, cooling))).all())
+
+
 async def build_query(
     session: AsyncSession,
     appointment_type: TypeLike,
@@ -93,68 +202,16 @@ async def build_query(
     openings, closures, subdivision = await planning_reference(
         session, appointment_type, desk_ids, first_day, last_day
     )
-    blocked = (
-        await session.execute(
-            select(BlockedInterval.desk_id, BlockedInterval.start, BlockedInterval.end).where(
-                BlockedInterval.desk_id.in_(desk_ids),
-                BlockedInterval.end > span_start,
-                BlockedInterval.start < span_end,
-            )
-        )
-    ).all()
-    occupations = (
-        await session.execute(
-            select(
-                Booking.desk_id,
-                Booking.start,
-                Booking.end,
-                Booking.people,
-                Booking.type_id,
-                Booking.by_staff,
-            ).where(
-                Booking.desk_id.in_(desk_ids),
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.end > span_start,
-                Booking.start < span_end,
-                *([Booking.id != ignore_booking_id] if ignore_booking_id else []),
-            )
-        )
-    ).all()
-    holds = (
-        await session.execute(
-            select(
-                SlotHold.desk_id, SlotHold.start, SlotHold.end, SlotHold.people, SlotHold.type_id
-            ).where(
-                SlotHold.desk_id.in_(desk_ids),
-                SlotHold.expires_at > now,
-                SlotHold.draft_id != (draft_id or 0),
-                SlotHold.end > span_start,
-                SlotHold.start < span_end,
-            )
-        )
-    ).all()
-    cooling = (
-        await session.execute(
-            select(
-                Booking.desk_id,
-                Booking.start,
-                Booking.end,
-                Booking.people,
-                Booking.type_id,
-                Booking.cancelled_at,
-                AppointmentType.cooldown_minutes,
-            )
-            .join(AppointmentType, AppointmentType.id == Booking.type_id)
-            .where(
-                Booking.desk_id.in_(desk_ids),
-                Booking.status == CANCELLED,
-                Booking.cancelled_by_staff.is_(False),
-                AppointmentType.cooldown_minutes > 0,
-                Booking.end > span_start,
-                Booking.start < span_end,
-            )
-        )
-    ).all()
+    blocked = await read_blocked(session, desk_ids, span_start, span_end)
+    occupations = await read_occupations(
+        session,
+        desk_ids,
+        span_start,
+        span_end,
+        now,
+        draft_id=draft_id,
+        ignore_booking_id=ignore_booking_id,
+    )
 
     return AvailabilityQuery(
         tz=tz,
@@ -178,23 +235,8 @@ async def build_query(
         last_day=last_day,
         closures=tuple((row.first_day, row.last_day) for row in closures),
         holidays=public_holidays(subdivision, first_day.year, last_day.year),
-        blocked=tuple(Blocked(row.desk_id, row.start, row.end) for row in blocked),
-        occupations=(
-            *(
-                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id, row.by_staff)
-                for row in occupations
-            ),
-            *(
-                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
-                for row in holds
-            ),
-            *(
-                Occupation(row.desk_id, row.start, row.end, row.people, row.type_id)
-                for row in cooling
-                if row.cancelled_at
-                and row.cancelled_at + timedelta(minutes=row.cooldown_minutes) > now
-            ),
-        ),
+        blocked=blocked,
+        occupations=occupations,
         for_staff=for_staff,
     )
 
@@ -206,9 +248,9 @@ def monday_of(day: date) -> date:
 @dataclass
 class WeekPlanner:
     """The booking window read as step 5 needs it: the week shown and the first free slot,
-    which is nearly always in the first week. Loading the whole window (thousands of
-    bookings in a busy town hall) for that would be waste; the rest of the window is read
-    in one go only when the first week is full."""
+    which is nearly always in the first week, or the second. Loading the whole window
+    (thousands of bookings in a busy town hall) for that would be waste; the rest of the
+    window is read in one go only when the first two weeks are full."""
 
     session: AsyncSession
     appointment_type: TypeLike
@@ -218,7 +260,7 @@ class WeekPlanner:
     ignore_booking_id: int | None = None
     for_staff: bool = False  # an agent booking or moving: the places kept for staff are free
     _weeks: dict[date, AvailabilityQuery | None] = field(default_factory=dict)
-    _rest: AvailabilityQuery | None = None  # the window after its first week, once loaded
+    _rest: AvailabilityQuery | None = None  # the window after its first weeks, once loaded
 
     @property
     def window(self) -> tuple[date, date]:
@@ -242,16 +284,19 @@ class WeekPlanner:
         return free_slots(query) if query else []
 
     async def first_free_slot(self) -> Slot | None:
-        """Searched in the first week, then — only if that week is full — in the rest of
-        the window loaded at once (a full window costs two reads, not one per week)."""
+        """Searched in the first week, then in the second, then — only if both are full —
+        in the rest of the window loaded at once (a full window costs three reads, not one
+        per week). The second week alone: from Friday evening to Sunday the first one has
+        nothing left by then, and the second is the week shown."""
         first, last = self.window
         monday = monday_of(first)
-        query = await self.week(monday)
-        slot = first_free_slot(query) if query else None
-        following = monday + timedelta(days=7)
-        if slot is not None or following > last:
-            return slot
-        self._rest = await self._load(following, last)
+        for _ in range(2):
+            query = await self.week(monday)
+            slot = first_free_slot(query) if query else None
+            monday += timedelta(days=7)
+            if slot is not None or monday > last:
+                return slot
+        self._rest = await self._load(monday, last)
         return first_free_slot(self._rest)
 
     async def _load(self, first_day: date, last_day: date) -> AvailabilityQuery:

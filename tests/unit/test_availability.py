@@ -610,3 +610,132 @@ def test_matches_naive_implementation(seed):
     got = {s.start.astimezone(UTC): (s.places, list(s.desk_ids)) for s in free_slots(q)}
     assert got == expected
     assert len(got) > 0
+
+
+# --- occupations as rows of epoch seconds, and the timeline shared between queries ---------
+
+
+def random_week(seed: int) -> AvailabilityQuery:
+    """A week of random occupations (some identical, some by staff) and absences on three
+    desks; exclusive, lengthened by people, or in places, by seed."""
+    rng = random.Random(seed)
+    desks = (1, 2, 3)
+    mode = seed % 3
+    r = rules(
+        slot_minutes=20,
+        capacity=1 if mode == 0 else 4,
+        duration_per_person=mode == 1,
+        staff_reserved=seed % 2,
+    )
+    occupations = []
+    for _ in range(60):
+        start = at(MONDAY + timedelta(days=rng.randint(0, 4)), rng.randint(8, 16))
+        start += timedelta(minutes=rng.choice([0, 20, 40, 7]))
+        o = Occupation(
+            rng.choice(desks),
+            start,
+            start + timedelta(minutes=rng.choice([10, 20, 40, 90])),
+            rng.randint(1, 2),
+            rng.choice([1, 1, 1, 2]),
+            by_staff=rng.random() < 0.3,
+        )
+        occupations += [o] * rng.choice([1, 1, 2])  # sometimes the same one twice
+    blocked = tuple(
+        Blocked(d, s, s + timedelta(minutes=rng.randint(5, 120)))
+        for d, s in (
+            (rng.choice(desks), at(MONDAY + timedelta(days=rng.randint(0, 4)), rng.randint(8, 16)))
+            for _ in range(10)
+        )
+    )
+    return query(
+        MONDAY,
+        MONDAY + timedelta(days=6),
+        desk_ids=desks,
+        rules=r,
+        people=1 if mode == 0 else rng.randint(1, 2),
+        occupations=tuple(occupations),
+        blocked=blocked,
+    )
+
+
+def row(o: Occupation) -> tuple[int, int, int, int, int, bool]:
+    return (
+        o.desk_id,
+        int(o.start.timestamp()),
+        int(o.end.timestamp()),
+        o.people,
+        o.type_id,
+        o.by_staff,
+    )
+
+
+def as_rows(q: AvailabilityQuery, *, summed: bool) -> AvailabilityQuery:
+    """The query as the database adapter builds it: rows of epoch seconds, identical
+    occupations as one row with their people summed (`summed`)."""
+    rows = [row(o) for o in q.occupations]
+    if summed:
+        people: dict[tuple[int, int, int, int, bool], int] = {}
+        for d, s, e, n, t, staff in rows:
+            people[(d, s, e, t, staff)] = people.get((d, s, e, t, staff), 0) + n
+        rows = [(d, s, e, n, t, staff) for (d, s, e, t, staff), n in people.items()]
+    random.Random(len(rows)).shuffle(rows)  # in no particular order
+    blocked = tuple(
+        (b.desk_id, int(b.start.timestamp()), int(b.end.timestamp())) for b in q.blocked
+    )
+    return replace(q, occupations=tuple(rows), blocked=blocked)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_rows_of_epoch_seconds_give_the_slots_that_objects_give(seed):
+    q = random_week(seed)
+    for variant in (q, replace(q, for_staff=True)):
+        expected = free_slots(variant)
+        assert expected
+        assert free_slots(as_rows(variant, summed=False)) == expected
+        summed = as_rows(variant, summed=True)
+        assert free_slots(summed) == expected
+        mixed = tuple(row(o) if n % 2 else o for n, o in enumerate(variant.occupations))
+        assert free_slots(replace(variant, occupations=mixed)) == expected
+        for slot in expected[::7]:
+            assert slot_fits(summed, slot.start) == slot.desk_ids
+        day = MONDAY + timedelta(days=seed % 5)
+        assert first_free_slot(replace(summed, first_day=day)) == first_free_slot(
+            replace(variant, first_day=day)
+        )
+
+
+def test_queries_sharing_their_occupations_share_the_work_not_the_answers():
+    q = as_rows(random_week(0), summed=True)
+    week = free_slots(q)
+    # The days of the week one by one, from the same tuples: the same slots.
+    by_day = [
+        slot
+        for n in range(7)
+        for slot in free_slots(
+            replace(q, first_day=MONDAY + timedelta(days=n), last_day=MONDAY + timedelta(days=n))
+        )
+    ]
+    assert by_day == week
+    # Other occupations, other desks, other rules: never the answer of another query.
+    assert free_slots(replace(q, occupations=())) == free_slots(
+        replace(random_week(0), occupations=(), blocked=q.blocked)
+    )
+    assert free_slots(replace(q, occupations=tuple(q.occupations))) == week  # the same tuple
+    assert free_slots(replace(q, occupations=tuple(list(q.occupations)))) == week  # a copy
+    assert {s.desk_ids for s in free_slots(replace(q, desk_ids=(2,)))} == {(2,)}
+    places = random_week(2)  # in places: the type's own occupations count people
+    shared = as_rows(places, summed=True)
+    assert free_slots(shared) == free_slots(places)
+    other_type = replace(places.rules, type_id=2)
+    assert free_slots(replace(shared, rules=other_type)) == free_slots(
+        replace(places, rules=other_type)
+    )
+    assert free_slots(replace(shared, rules=other_type)) != free_slots(shared)
+
+
+def test_occupations_in_a_list_are_read_again_each_time():
+    occupations = [occ(at(MONDAY, 9))]
+    q = query(MONDAY, occupations=occupations)  # not a tuple: it could change
+    assert "09:00" not in hhmm(free_slots(q))
+    occupations.clear()
+    assert "09:00" in hhmm(free_slots(q))
