@@ -239,9 +239,13 @@ def main() -> None:
         print("\nmedian over the runs:")
         for key in ("bookings_per_s", "rps", "p99_confirm", "p99_all"):
             print(f"  {key:<16} {statistics.median(s[key] for s in summaries):10.1f}")
-    failed = [s for s in summaries if not (integrity_ok(s) and s["errors_5xx"] == 0)]
-    if failed:
-        raise SystemExit("INTEGRITY OR ERROR CHECK FAILED (see above)")
+    problems = []
+    if any(not integrity_ok(s) for s in summaries):
+        problems.append("INTEGRITY CHECK FAILED (overbooking or lost bookings)")
+    if any(s["errors_5xx"] for s in summaries):
+        problems.append("5xx CHECK FAILED (some citizens got a 5xx)")
+    if problems:
+        raise SystemExit("; ".join(problems) + " — see above")
 
 
 def integrity_ok(s: dict) -> bool:
