@@ -268,7 +268,17 @@ def _build_timeline(
 
 def _occupation_row(o: Occupation | OccupationRow) -> OccupationRow:
     if isinstance(o, Occupation):
-        return (o.desk_id, _ts(o.start), _ts(o.end), o.people, o.type_id, o.by_staff)
+        start, end = o.start, o.end
+        if start.tzinfo is None or end.tzinfo is None:  # _ts inlined: thousands of them
+            raise ValueError(f"naive datetime not allowed: {o!r}")
+        return (
+            o.desk_id,
+            int(start.timestamp()),
+            int(end.timestamp()),
+            o.people,
+            o.type_id,
+            o.by_staff,
+        )
     return o  # already a row
 
 
