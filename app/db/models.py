@@ -215,7 +215,18 @@ class BlockedInterval(Base):
 class Booking(Base):
     __tablename__ = "booking"
     __table_args__ = (
-        Index("ix_booking_desk_start", "desk_id", "start"),
+        # Covering what the free slots read (planning.read_occupations): the bookings of a
+        # range found and summed from the index alone, without a visit to each row.
+        Index(
+            "ix_booking_desk_start_cover",
+            "desk_id",
+            "start",
+            "end",
+            "status",
+            "type_id",
+            "people",
+            "by_staff",
+        ),
         UniqueConstraint("idempotency_key", name="uq_booking_idempotency_key"),
     )
 
