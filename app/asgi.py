@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 
 from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
+from app.booking.shared_weeks import SharedWeeks
 from app.clock import Clock, clock_for
 from app.db.session import Database, safe_concurrency
 from app.demo import load_demo, local_today
@@ -90,6 +91,9 @@ async def start_services(app: Litestar) -> None:
     now: Clock = app.state.clock
     db = Database(settings.database_url)
     app.state.db = db
+    app.state.shared_weeks = (
+        SharedWeeks(settings.shared_week_seconds) if settings.shared_week_seconds > 0 else None
+    )
     app.state.drafts = DraftStore(db, timedelta(minutes=settings.draft_lifetime_minutes))
     await app.state.drafts.purge_expired(now())
     if settings.load_demo:

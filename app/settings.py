@@ -93,6 +93,9 @@ class Settings:
     # Requests working on the database at once; the others queue (app/web/admission.py).
     # 0: chosen from the database (below each connection pool's size).
     max_requests_in_flight: int = 0
+    # Step 5's week is computed once for everyone who holds nothing, then shared this many
+    # seconds (0: computed for each page; app/booking/shared_weeks.py).
+    shared_week_seconds: float = 1.0
     load_demo: bool = True
     # Where citizens reach the service; empty until configured (then links cannot be built
     # from it, and calendar UIDs use a neutral domain).
@@ -166,6 +169,7 @@ class Settings:
             secure_cookies=_bool(env.get("CRENEAU_SECURE_COOKIES"), False),
             draft_lifetime_minutes=int(env.get("CRENEAU_DRAFT_MINUTES") or DEFAULT_DRAFT_MINUTES),
             max_requests_in_flight=int(env.get("CRENEAU_MAX_REQUESTS_IN_FLIGHT") or 0),
+            shared_week_seconds=float(env.get("CRENEAU_SHARED_WEEK_SECONDS") or 1.0),
             load_demo=_bool(env.get("CRENEAU_DEMO"), True),
             public_url=env.get("CRENEAU_PUBLIC_URL", "").rstrip("/"),
             calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),

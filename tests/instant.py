@@ -18,3 +18,6 @@ if TEST_NOW.tzinfo is None:
 FIXED_NOW = TEST_NOW.astimezone(UTC)
 
 os.environ["CRENEAU_FROZEN_NOW"] = FIXED_NOW.isoformat()
+# Every page a test's server draws sees every change at once (step 5's shared week,
+# decision 74, has its own tests: tests/integration/test_shared_weeks.py).
+os.environ["CRENEAU_SHARED_WEEK_SECONDS"] = "0"

@@ -24,6 +24,7 @@ from app.booking.service import (
     confirm,
     hold,
 )
+from app.booking.shared_weeks import SharedWeek, SharedWeeks
 from app.calendar_sync.ics import booking_calendar
 from app.web.citizen.changes import refused_modification
 from app.web.citizen.forms import read_form
@@ -128,19 +129,11 @@ class FinalStepsController(Controller):
             )
         return see_other(wizard.step(6).path, current.cookie)
 
-    async def _slot_page(
-        self,
-        request: AnyRequest,
-        current: Visit,
-        week: date | None,
-        *,
-        notice: str | None = None,
-        errors: dict[str, str] | None = None,
-        status_code: int = 200,
-    ) -> Response[Any]:
+    async def _compute_week(
+        self, request: AnyRequest, current: Visit, week: date | None, selected: datetime | None
+    ) -> SharedWeek:
         chosen, people, now = current.appointment_type, current.state["people"], current.ctx.now
         tz = ZoneInfo(chosen.site.timezone)
-        selected = _parse_instant(current.state.get("slot_start", ""))
         async with request.app.state.db.read() as session:
             planner = WeekPlanner(
                 session,
@@ -156,7 +149,43 @@ class FinalStepsController(Controller):
                 anchor = selected or (earliest.start if earliest else None)
                 week = monday_of(anchor.astimezone(tz).date() if anchor else first_day)
             week = min(max(week, monday_of(first_day)), monday_of(last_day))
-            slots = await planner.week_slots(week)
+            slots = tuple(await planner.week_slots(week))
+        return SharedWeek(first_day, last_day, earliest, week, slots)
+
+    async def _slot_page(
+        self,
+        request: AnyRequest,
+        current: Visit,
+        week: date | None,
+        *,
+        notice: str | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        chosen, people, now = current.appointment_type, current.state["people"], current.ctx.now
+        tz = ZoneInfo(chosen.site.timezone)
+        selected = _parse_instant(current.state.get("slot_start", ""))
+        hold_until = _parse_instant(current.state.get("hold_until", ""))
+        shared_weeks: SharedWeeks | None = request.app.state.shared_weeks
+        # Someone who holds a slot or modifies a booking sees a week of their own.
+        holds_nothing = (hold_until is None or hold_until <= now) and not modified_booking_id(
+            current.state
+        )
+        if week is None and selected is not None:
+            week = monday_of(selected.astimezone(tz).date())
+        key = (chosen.id, people, week)
+        shared = shared_weeks.get(key) if shared_weeks and holds_nothing else None
+        if shared is None:
+            shared = await self._compute_week(request, current, week, selected)
+            if shared_weeks and holds_nothing:
+                shared_weeks.put(key, shared)
+        first_day, last_day, earliest, week = (
+            shared.first_day,
+            shared.last_day,
+            shared.earliest,
+            shared.week,
+        )
+        slots = shared.slots
         days = [
             (day, list(day_slots))
             for day, day_slots in groupby(slots, key=lambda s: s.start.astimezone(tz).date())
