@@ -92,7 +92,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key="test-secret-key-not-for-production-0123456789",
         load_demo=True,
         frozen_now=FIXED_NOW,
-        shared_week_seconds=0,  # every page sees every change; tests/integration/test_shared_weeks.py
+        shared_week_seconds=0,  # every page sees every change (test_shared_weeks.py)
     )
 
 
