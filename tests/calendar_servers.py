@@ -51,17 +51,17 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path, seconds: float = 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    # The machine's clock, on purpose: the TLS client checks the certificate's validity
-    # against the real time, not against the suite's instant (tests/instant.py).
-    now = dt.datetime.now(dt.UTC)
+    # The TLS client checks validity against the machine's real time, which the suite does
+    # not read: the certificate is valid at any instant (RFC 5280's "no well-defined
+    # expiration date", 9999-12-31).
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=400))
+        .not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
