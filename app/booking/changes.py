@@ -39,6 +39,7 @@ from app.booking.service import (
     desks_to_try,
     fitting_desks,
     load_booking,
+    lock_draft,
     own_hold_desk,
     release_hold,
     slot_taken,
@@ -155,9 +156,7 @@ async def move(
     # Kept on its desk when it still fits there, else on the held (or another) desk.
     for desk_id in desks_to_try(fitting, draft_id, preferred=(seen.desk_id, held_desk)):
         async with db.write() as session:
-            draft = (
-                await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
-            ).scalar()
+            draft = await lock_draft(session, draft_id)
             if draft is None:
                 return DraftUnusable()
             if draft.booking_id is not None:
