@@ -34,7 +34,7 @@ from app.booking.service import (
     Confirmed,
     DraftUnusable,
     SlotTaken,
-    appointment_length,
+    appointment_end,
     desks_to_lock,
     desks_to_try,
     fitting_desks,
@@ -189,9 +189,7 @@ async def move(
             booking.type_id = appointment_type.id
             booking.desk_id = desk
             booking.start = start
-            booking.end = start + appointment_length(
-                appointment_type.slot_minutes, people, appointment_type.duration_per_person
-            )
+            booking.end = appointment_end(appointment_type, start, people)
             booking.people = people
             booking.last_name = contact["last_name"]
             booking.first_name = contact["first_name"]
@@ -328,9 +326,7 @@ async def staff_move(
         )
         if fitting:  # then locked, all at once (in order), and checked again
             locked = tuple(sorted({*fitting, *desks_to_lock(appointment_type, fitting[0])}))
-            end = start + appointment_length(
-                appointment_type.slot_minutes, booking.people, appointment_type.duration_per_person
-            )
+            end = appointment_end(appointment_type, start, booking.people)
             tz = ZoneInfo(appointment_type.site.timezone)
             await lock_slot(session, appointment_type.id, locked, start, end, tz)
             fitting = await fitting_desks(
@@ -349,9 +345,7 @@ async def staff_move(
         previous = booking.start
         booking.desk_id = booking.desk_id if booking.desk_id in fitting else fitting[0]
         booking.start = start
-        booking.end = start + appointment_length(
-            appointment_type.slot_minutes, booking.people, appointment_type.duration_per_person
-        )
+        booking.end = appointment_end(appointment_type, start, booking.people)
         booking.sequence += 1
         await session.flush()
         await booking_moved(session, booking, now, settings, by_staff=True)

@@ -72,6 +72,13 @@ def appointment_length(slot_minutes: int, people: int, duration_per_person: bool
     return timedelta(minutes=slot_minutes * (people if duration_per_person else 1))
 
 
+def appointment_end(appointment_type: TypeLike, start: datetime, people: int) -> datetime:
+    """When an appointment of this type for `people` starting at `start` ends."""
+    return start + appointment_length(
+        appointment_type.slot_minutes, people, appointment_type.duration_per_person
+    )
+
+
 async def lock_draft(session: AsyncSession, draft_id: int) -> Draft | None:
     return (
         await session.execute(select(Draft).where(Draft.id == draft_id).with_for_update())
@@ -115,9 +122,7 @@ async def take_desk(
     """Locks the slot on `desk_id` (see `locking.lock_slot`) and re-checks it: the desk to
     use (`desk_id`, or another desk locked with it), or None when it is no longer free."""
     locked = desks_to_lock(appointment_type, desk_id)
-    end = start + appointment_length(
-        appointment_type.slot_minutes, people, appointment_type.duration_per_person
-    )
+    end = appointment_end(appointment_type, start, people)
     tz = ZoneInfo(appointment_type.site.timezone)
     await lock_slot(session, appointment_type.id, locked, start, end, tz)
     free = await fitting_desks(
@@ -230,10 +235,7 @@ async def hold(
                     type_id=appointment_type.id,
                     desk_id=desk,
                     start=start,
-                    end=start
-                    + appointment_length(
-                        appointment_type.slot_minutes, people, appointment_type.duration_per_person
-                    ),
+                    end=appointment_end(appointment_type, start, people),
                     people=people,
                     expires_at=until,
                 )
@@ -341,10 +343,7 @@ def new_booking(
         type_id=appointment_type.id,
         desk_id=desk_id,
         start=start,
-        end=start
-        + appointment_length(
-            appointment_type.slot_minutes, people, appointment_type.duration_per_person
-        ),
+        end=appointment_end(appointment_type, start, people),
         people=people,
         last_name=contact["last_name"],
         first_name=contact["first_name"],
