@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -82,6 +83,15 @@ class SmsSettings:
 
 
 @dataclass(frozen=True)
+class ProtectionSettings:
+    """Protection of the public flow and of the staff login (docs/DECISIONS.md §95)."""
+
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: the
+    # direct peer is the client, whatever the headers say.
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -113,6 +123,7 @@ class Settings:
     access_log: bool = False
     mail: MailSettings = field(default_factory=MailSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    protection: ProtectionSettings = field(default_factory=ProtectionSettings)
     # Reminders leave the day before the appointment at this hour (the site's local time).
     reminder_hour: int = 10
     # The outbox worker inside the web process; `creneau worker` can run it separately.
@@ -179,6 +190,7 @@ class Settings:
             access_log=_bool(env.get("CRENEAU_ACCESS_LOG"), debug),
             mail=_mail_settings(env),
             sms=_sms_settings(env),
+            protection=_protection_settings(env),
             reminder_hour=_reminder_hour(env.get("CRENEAU_REMINDER_HOUR")),
             embedded_worker=_bool(env.get("CRENEAU_EMBEDDED_WORKER"), True),
             vapid_private_key=env.get("CRENEAU_VAPID_PRIVATE_KEY", ""),
@@ -249,3 +261,23 @@ def _instant(name: str, raw: str | None) -> datetime | None:
             f"2026-11-30T08:00:00+01:00 (reçu : {raw!r})."
         )
     return instant
+
+
+def _protection_settings(env: dict[str, str]) -> ProtectionSettings:
+    return ProtectionSettings(
+        trusted_proxies=_networks("CRENEAU_TRUSTED_PROXIES", env.get("CRENEAU_TRUSTED_PROXIES")),
+    )
+
+
+def _networks(name: str, raw: str | None) -> tuple[str, ...]:
+    """Addresses or networks separated by commas or spaces, each checked."""
+    networks = []
+    for item in (raw or "").replace(",", " ").split():
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigurationError(
+                f"{name} doit lister des adresses IP ou des réseaux (par exemple "
+                f"10.0.0.5, 192.168.1.0/24, ::1), séparés par des virgules (reçu : {item!r})."
+            ) from None
+    return tuple(networks)

@@ -51,7 +51,8 @@ def uvicorn_options(*, access_log: bool) -> dict[str, Any]:
         "http": "httptools" if importable("httptools") else "auto",
         "access_log": access_log,
         "log_level": "info",
-        "proxy_headers": True,
+        # X-Forwarded-For is read by the application, from CRENEAU_TRUSTED_PROXIES only.
+        "proxy_headers": False,
     }
 
 

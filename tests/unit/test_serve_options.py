@@ -17,7 +17,7 @@ def test_uvloop_and_httptools_are_named_when_installed():
     assert options["loop"] == "uvloop"
     assert options["http"] == "httptools"
     assert options["access_log"] is False
-    assert options["proxy_headers"] is True
+    assert options["proxy_headers"] is False  # X-Forwarded-For: CRENEAU_TRUSTED_PROXIES only
     assert core.describe(options) == (
         "Serveur HTTP : uvloop, httptools ; journal des requêtes désactivé (CRENEAU_ACCESS_LOG)."
     )

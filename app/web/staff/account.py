@@ -10,8 +10,8 @@ from litestar.response import Redirect, Response
 
 from app.staff.accounts import change_own_password
 from app.web.citizen.forms import read_form
+from app.web.client_address import client_address
 from app.web.staff.auth import CurrentStaff, session_cookie, staff_only
-from app.web.staff.session import client_address
 from app.web.staff.view import staff_page
 
 AnyRequest = Request[Any, Any, Any]

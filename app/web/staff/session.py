@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response
 from app.staff import sessions
 from app.staff.accounts import log_in
 from app.web.citizen.forms import read_form
+from app.web.client_address import client_address
 from app.web.staff.auth import (
     COOKIE,
     LOGIN_PATH,
@@ -27,10 +28,6 @@ NOTICES = {
     "deconnecte": "Vous êtes déconnecté.",
     "mot-de-passe-choisi": "Votre mot de passe est enregistré : connectez-vous avec lui.",
 }
-
-
-def client_address(request: AnyRequest) -> str:
-    return request.client.host if request.client else "inconnue"
 
 
 class StaffSessionController(Controller):
