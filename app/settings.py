@@ -89,6 +89,17 @@ class ProtectionSettings:
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: the
     # direct peer is the client, whatever the headers say.
     trusted_proxies: tuple[str, ...] = ()
+    # Requests per client address (IPv6: per /64) in each window; 0: no limit. A booking
+    # takes one start, one to a few holds and one confirmation.
+    rate_window_minutes: int = 10
+    starts_per_window: int = 30
+    holds_per_window: int = 60
+    confirmations_per_window: int = 10
+    # Slots one address may hold at once, in as many bookings in progress (0: no cap).
+    live_holds_per_address: int = 3
+    # When a type has this many live holds (0: never), new holds last rush_hold_minutes.
+    rush_holds: int = 20
+    rush_hold_minutes: int = 3
 
 
 @dataclass(frozen=True)
@@ -266,7 +277,25 @@ def _instant(name: str, raw: str | None) -> datetime | None:
 def _protection_settings(env: dict[str, str]) -> ProtectionSettings:
     return ProtectionSettings(
         trusted_proxies=_networks("CRENEAU_TRUSTED_PROXIES", env.get("CRENEAU_TRUSTED_PROXIES")),
+        rate_window_minutes=_count(env, "CRENEAU_RATE_WINDOW_MINUTES", 10, minimum=1),
+        starts_per_window=_count(env, "CRENEAU_RATE_STARTS", 30),
+        holds_per_window=_count(env, "CRENEAU_RATE_HOLDS", 60),
+        confirmations_per_window=_count(env, "CRENEAU_RATE_CONFIRMATIONS", 10),
+        live_holds_per_address=_count(env, "CRENEAU_HOLDS_PER_ADDRESS", 3),
+        rush_holds=_count(env, "CRENEAU_RUSH_HOLDS", 20),
+        rush_hold_minutes=_count(env, "CRENEAU_RUSH_HOLD_MINUTES", 3, minimum=1),
     )
+
+
+def _count(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ConfigurationError(
+            f"{name} doit être un nombre entier supérieur ou égal à {minimum} (reçu : {raw!r})."
+        )
+    return int(raw)
 
 
 def _networks(name: str, raw: str | None) -> tuple[str, ...]:

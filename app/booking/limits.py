@@ -1,14 +1,16 @@
 """Per-citizen limits: at most K active bookings of a type made within a rolling period,
-the citizen being recognised by their email (case-insensitive) or their phone number
-(E.164, as `contact.normalise_phone` stores it). A booking staff made for someone who gave
+the citizen being recognised by their email (case-insensitive, without a `+tag`:
+camille+2@… is camille@…) or their phone number (E.164, as `contact.normalise_phone`
+stores it). A booking staff made for someone who gave
 neither (a phone call, a walk-in) is nobody's: empty values never match each other."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.reference import TypeLike
@@ -36,6 +38,26 @@ def limit_reached(
     return LimitReached(len(counted), allowed, releases[len(counted) - allowed])
 
 
+def identity_email(email: str) -> str:
+    """The mailbox an address delivers to, as far as the limits know: lower case, without
+    the `+tag` that most providers ignore (so a bot cannot make new citizens of one box)."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if at and local else email.strip().lower()
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def same_mailbox(column: Any, email: str) -> ColumnElement[bool]:
+    """`column` holds the address `email` delivers to, with or without a +tag."""
+    identity = identity_email(email)
+    local, _, domain = identity.rpartition("@")
+    tagged = f"{_like_escaped(local)}+%@{_like_escaped(domain)}"
+    stored = func.lower(column)
+    return or_(stored == identity, stored.like(tagged, escape="\\"))
+
+
 async def citizen_limit(
     session: AsyncSession,
     appointment_type: TypeLike,
@@ -50,7 +72,7 @@ async def citizen_limit(
     period = timedelta(days=appointment_type.limit_period_days)
     same_person = []
     if email.strip():
-        same_person.append(func.lower(Booking.email) == email.strip().lower())
+        same_person.append(same_mailbox(Booking.email, email))
     if phone:
         same_person.append(Booking.phone == phone)
     if not same_person:

@@ -23,9 +23,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.booking.limits import identity_email
+
 # The two-key advisory locks of (desk id, day) use desk ids, always positive; a citizen's
 # lock uses these negative first keys, so the two never meet.
-_EMAIL_KEY, _PHONE_KEY, _TYPE_KEY, _REQUEST_KEY = -1, -2, -3, -4
+_EMAIL_KEY, _PHONE_KEY, _TYPE_KEY, _REQUEST_KEY, _HOLDER_KEY = -1, -2, -3, -4, -5
 
 
 def _locks_needed(session: AsyncSession) -> bool:
@@ -64,7 +66,7 @@ async def lock_citizen(session: AsyncSession, email: str, phone: str) -> None:
     if not _locks_needed(session):
         return
     if email.strip():
-        key = func.hashtext(email.strip().lower())
+        key = func.hashtext(identity_email(email))
         await session.execute(select(func.pg_advisory_xact_lock(_EMAIL_KEY, key)))
     if phone:
         await session.execute(select(func.pg_advisory_xact_lock(_PHONE_KEY, func.hashtext(phone))))
@@ -83,3 +85,11 @@ async def lock_request(session: AsyncSession, idempotency_key: str) -> None:
     if _locks_needed(session):
         key = func.hashtext(idempotency_key)
         await session.execute(select(func.pg_advisory_xact_lock(_REQUEST_KEY, key)))
+
+
+async def lock_holder(session: AsyncSession, holder: str) -> None:
+    """Serialises the holds of one client address group, so that parallel requests cannot
+    all pass the cap on its live holds. Taken before the slot's locks."""
+    if _locks_needed(session):
+        key = func.hashtext(holder)
+        await session.execute(select(func.pg_advisory_xact_lock(_HOLDER_KEY, key)))

@@ -23,14 +23,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.booking.availability import slot_fits
 from app.booking.catalogue import get_type
 from app.booking.limits import LimitReached, citizen_limit
-from app.booking.locking import lock_citizen, lock_slot
+from app.booking.locking import lock_citizen, lock_holder, lock_slot
 from app.booking.planning import build_query
 from app.booking.reference import TypeLike
 from app.booking.references import new_reference, new_uid
@@ -64,8 +64,36 @@ class Held:
     until: datetime
 
 
+@dataclass(frozen=True)
+class TooManyHolds:
+    """The address already holds `allowed` slots in other bookings in progress."""
+
+    allowed: int
+
+
+@dataclass(frozen=True)
+class HoldPolicy:
+    """What keeps holds from being hoarded (docs/DECISIONS.md §98). The default: none of
+    it (the staff, and the domain's own tests)."""
+
+    holder: str = ""  # who asks: a keyed hash of the client's address group
+    live_per_holder: int = 0  # slots one holder may hold at once (0: no cap)
+    rush_holds: int = 0  # from this many live holds of the type (0: never)…
+    rush_minutes: int = 3  # …new holds last at most this long
+
+    @classmethod
+    def of(cls, settings: Settings, holder: str) -> HoldPolicy:
+        protection = settings.protection
+        return cls(
+            holder=holder,
+            live_per_holder=protection.live_holds_per_address,
+            rush_holds=protection.rush_holds,
+            rush_minutes=protection.rush_hold_minutes,
+        )
+
+
 ConfirmResult = Confirmed | SlotTaken | LimitReached | DraftUnusable
-HoldResult = Held | SlotTaken | DraftUnusable
+HoldResult = Held | SlotTaken | TooManyHolds | DraftUnusable
 
 
 def appointment_length(slot_minutes: int, people: int, duration_per_person: bool) -> timedelta:
@@ -190,6 +218,25 @@ async def own_hold_desk(
     ).scalar()
 
 
+async def live_holds(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    type_id: int | None = None,
+    holder: str | None = None,
+    other_than: int | None = None,
+) -> int:
+    """How many slots are held now, of a type or by a holder (other than a draft's own)."""
+    query = select(func.count()).select_from(SlotHold).where(SlotHold.expires_at > now)
+    if type_id is not None:
+        query = query.where(SlotHold.type_id == type_id)
+    if holder is not None:
+        query = query.where(SlotHold.holder == holder)
+    if other_than is not None:
+        query = query.where(SlotHold.draft_id != other_than)
+    return (await session.execute(query)).scalar_one()
+
+
 async def release_hold(session: AsyncSession, draft_id: int) -> None:
     await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
 
@@ -202,6 +249,7 @@ async def hold(
     *,
     keep_draft_until: datetime,
     ignore_booking_id: int | None = None,
+    policy: HoldPolicy = HoldPolicy(),
 ) -> HoldResult:
     """Holds `state["slot_start"]` for the draft (its previous hold, if any, is released)
     and saves `state` with the hold's end as `hold_until`, in one transaction. A refusal
@@ -217,18 +265,28 @@ async def hold(
         fitting = await fitting_desks(
             session, appointment_type, people, start, now, draft_id, ignore_booking_id
         )
+        minutes = appointment_type.hold_minutes
+        if policy.rush_holds and await live_holds(session, now, type_id=appointment_type.id) >= (
+            policy.rush_holds
+        ):
+            minutes = min(minutes, policy.rush_minutes)
     for desk_id in desks_to_try(fitting, draft_id):
         async with db.write() as session:
             draft = await lock_draft(session, draft_id)
             if draft is None or draft.booking_id is not None:
                 return DraftUnusable()
+            if policy.holder and policy.live_per_holder:
+                await lock_holder(session, policy.holder)
+                held = await live_holds(session, now, holder=policy.holder, other_than=draft_id)
+                if held >= policy.live_per_holder:
+                    return TooManyHolds(policy.live_per_holder)
             desk = await take_desk(
                 session, appointment_type, desk_id, people, start, now, draft_id, ignore_booking_id
             )
             if desk is None:
                 continue  # taken meanwhile: the next desk, in a new transaction
             await release_hold(session, draft_id)
-            until = now + timedelta(minutes=appointment_type.hold_minutes)
+            until = now + timedelta(minutes=minutes)
             session.add(
                 SlotHold(
                     draft_id=draft_id,
@@ -238,6 +296,7 @@ async def hold(
                     end=appointment_end(appointment_type, start, people),
                     people=people,
                     expires_at=until,
+                    holder=policy.holder,
                 )
             )
             draft.data = {**state, "hold_until": until.isoformat()}

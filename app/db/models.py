@@ -292,6 +292,9 @@ class SlotHold(Base):
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     people: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Who asked: a keyed hash of the client's address group (app/protection), so that one
+    # address cannot hoard live holds; empty for the staff and the tests that bypass it.
+    holder: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
 
 
 class CalendarConnection(Base):
@@ -485,6 +488,17 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateCounter(Base):
+    """Requests of one kind from one client address group in one window of time
+    (app/protection/rate_limits.py). The key is a keyed hash: no address in clear."""
+
+    __tablename__ = "rate_counter"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # its start, epoch seconds
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class AuditEvent(Base):

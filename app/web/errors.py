@@ -63,6 +63,29 @@ def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[An
     return render(request, "errors/error.html", context, status_code=status_code)
 
 
+def too_many_requests_page(
+    request: Request[Any, Any, Any], seconds: int, *, answers_kept: bool
+) -> Response[Any]:
+    """429: this connection asked too often (app/protection); says when to come back."""
+    minutes = max(1, -(-seconds // 60))
+    wait = "une minute" if minutes == 1 else f"{minutes} minutes"
+    kept = " : vos réponses sont conservées" if answers_kept else ""
+    title = "Trop de demandes depuis votre connexion"
+    context = {
+        "title": title,
+        "message": (
+            "Pour laisser sa chance à chacun, le nombre de demandes de rendez-vous venant "
+            f"d'une même connexion est limité. Réessayez dans {wait}{kept}."
+        ),
+        "status_code": 429,
+        "page_title": title,
+        "commune": getattr(request.app.state, "commune", None),
+    }
+    response = render(request, "errors/error.html", context, status_code=429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= 500:
         logger.error("server error on %s %s", request.method, request.url.path, exc_info=exc)

@@ -101,12 +101,15 @@ class Server:
     data_dir: Path
 
 
-def _serve(data_dir: Path) -> Iterator[Server]:
+def _serve(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
     """`creneau serve` on a free port of 127.0.0.1, with a fresh data folder (demo commune)
     and the development mailbox (CRENEAU_DEBUG, as with `make run`)."""
     _require_chromium()  # no browser: do not even start the server
     try:
-        with running_server(data_dir, CRENEAU_DEBUG="true") as base_url:
+        # The loopback is the citizens' reverse proxy: each browser context sends an address
+        # of its own (helpers.new_context), so the per-address limits stay on.
+        proxy = {"CRENEAU_TRUSTED_PROXIES": "127.0.0.1", **(env or {})}
+        with running_server(data_dir, CRENEAU_DEBUG="true", **proxy) as base_url:
             yield Server(base_url, data_dir)
     except ServerFailed as failure:
         pytest.fail(str(failure), pytrace=False)

@@ -3,6 +3,7 @@ axe-core audits, screenshots, and finding a free slot on a week's page."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -36,11 +37,29 @@ SCREENSHOTS_ALL = os.environ.get("CRENEAU_E2E_SCREENSHOTS", "").strip().lower() 
 }
 
 
+_ADDRESSES = itertools.count(1)
+
+
+def citizen_address() -> str:
+    """An address of its own for each browser context (198.18.0.0/15, kept for tests): the
+    servers trust the loopback as their reverse proxy (CRENEAU_TRUSTED_PROXIES), so each
+    context is a citizen of their own for the per-address limits, as on a real town's site."""
+    n = next(_ADDRESSES)
+    return f"198.{18 + n // 65536 % 2}.{n // 256 % 256}.{n % 256}"
+
+
 def new_context(browser, base_url: str, **options: Any):
-    """A browser context of the French town hall's citizens (locale, Paris time zone) whose
-    clock starts at the suite's instant (tests/instant.py) and runs on from there: the
-    pages' scripts (Date.now(), timers) see the same day as the server."""
-    options = {"locale": "fr-FR", "timezone_id": "Europe/Paris", **options}
+    """A browser context of the French town hall's citizens (locale, Paris time zone, an
+    address of their own) whose clock starts at the suite's instant (tests/instant.py) and
+    runs on from there: the pages' scripts (Date.now(), timers) see the same day as the
+    server."""
+    headers = {"X-Forwarded-For": citizen_address(), **options.pop("extra_http_headers", {})}
+    options = {
+        "locale": "fr-FR",
+        "timezone_id": "Europe/Paris",
+        "extra_http_headers": headers,
+        **options,
+    }
     context = browser.new_context(base_url=base_url, **options)
     context.clock.install(time=FIXED_NOW)
     return context

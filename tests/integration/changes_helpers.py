@@ -28,11 +28,16 @@ def offered_in_week(citizen: Any, day: Any) -> list[str]:
 
 
 def book_at(
-    citizen: Any, settings: Settings, wanted: str, title: str = CCAS, people: int = 1
+    citizen: Any,
+    settings: Settings,
+    wanted: str,
+    title: str = CCAS,
+    people: int = 1,
+    contact: dict[str, str] | None = None,
 ) -> Booking:
     """Books through the real flow the slot `wanted` (as `tests.days.slot` writes it), which
     step 5 must offer in its week; returns the booking as stored."""
-    walk_to(citizen, 5, title=title, people=people)
+    walk_to(citizen, 5, title=title, people=people, contact=contact)
     offered = offered_in_week(citizen, datetime.fromisoformat(wanted).date())
     assert wanted in offered, f"{wanted} is not offered: {offered}"
     assert citizen.submit(PATHS[5], {"creneau": wanted}).url.path == PATHS[6]

@@ -85,6 +85,24 @@ def test_a_citizen_at_the_limit_is_told_at_step_4_when_they_can_book_again(citiz
     assert len(bookings(settings)) == 1
 
 
+def test_a_plus_tag_does_not_make_a_new_citizen(citizen, settings):
+    # Issue 14: a bot booked again and again with camille+1@…, camille+2@…, one mailbox.
+    set_type(settings, CCAS, limit_bookings=1, limit_period_days=30)
+    tagged = {**CONTACT, "email": "Camille.Dupont+mairie@Example.org"}
+    book_at(citizen, settings, MONDAY_10H, contact=tagged)
+    citizens = Citizens(citizen)
+    for n, email in enumerate(["camille.dupont@example.org", "camille.dupont+2@example.org"]):
+        with citizens.as_(f"again {n}") as person:
+            walk_to(person, 4)
+            other_phone = {**CONTACT, "email": email, "phone": f"06 98 76 54 3{n}"}
+            assert LIMIT in text_of(person.submit(PATHS[4], other_phone).text)
+    with citizens.as_("a lookalike") as person:
+        # « _ » and « % » are letters here, not wildcards.
+        walk_to(person, 4)
+        lookalike = {**CONTACT, "email": "camille_dupont@example.org", "phone": "06 98 76 54 39"}
+        assert person.submit(PATHS[4], lookalike).url.path == PATHS[5]
+
+
 def test_the_limit_counts_only_bookings_made_within_the_period(citizen, settings, clock):
     set_type(settings, CCAS, limit_bookings=1, limit_period_days=1, horizon_days=60)
     book_at(citizen, settings, slot(open_day(MONDAY, after=14), 10, 0))  # ends after a day

@@ -1,6 +1,8 @@
 """200 citizens confirm at the same moment for 20 places, over HTTP against the real server
 (`creneau serve`, the database of the run: SQLite, or PostgreSQL with TEST_DATABASE_URL).
-Exactly 20 bookings, 180 clear refusals, not one error response."""
+Exactly 20 bookings, 180 clear refusals, not one error response. Each citizen comes from
+an address of their own (X-Forwarded-For from the loopback, declared a trusted proxy), as
+they would through the town's reverse proxy: the per-address limits see 200 people."""
 
 from __future__ import annotations
 
@@ -67,30 +69,37 @@ async def _in_batches(calls, size: int = 20) -> list:
     return results
 
 
+def _address(citizen: int) -> str:
+    return f"198.51.{100 + citizen // 250}.{citizen % 250 + 1}"
+
+
 async def _open_recaps(base_url: str, tokens: list[str]) -> list[tuple[str, str]]:
-    """Each citizen opens the recap: (their cookies, the form's CSRF token)."""
+    """Each citizen opens the recap: (their headers: cookies and address; the form's CSRF
+    token)."""
     async with _client(base_url) as client:
 
-        async def recap(token: str) -> tuple[str, str]:
+        async def recap(citizen: int, token: str) -> tuple[dict[str, str], str]:
             response = await client.get(PATHS[6], headers={"Cookie": f"creneau_brouillon={token}"})
             assert response.status_code == 200, response.status_code
             client.cookies.clear()
             cookie = response.cookies["creneau_csrf"]
             form_token = CSRF_FIELD.search(response.text).group(1)
-            return f"creneau_brouillon={token}; creneau_csrf={cookie}", form_token
+            headers = {
+                "Cookie": f"creneau_brouillon={token}; creneau_csrf={cookie}",
+                "X-Forwarded-For": _address(citizen),
+            }
+            return headers, form_token
 
-        return await _in_batches([lambda t=t: recap(t) for t in tokens])
+        return await _in_batches([lambda n=n, t=t: recap(n, t) for n, t in enumerate(tokens)])
 
 
 async def _confirm_at_once(base_url: str, citizens: list[tuple[str, str]]) -> list:
     async with _client(base_url) as client:
         go = asyncio.Event()
 
-        async def confirm(cookies: str, form_token: str) -> httpx.Response:
+        async def confirm(headers: dict[str, str], form_token: str) -> httpx.Response:
             await go.wait()
-            return await client.post(
-                PATHS[6], data={"_csrf_token": form_token}, headers={"Cookie": cookies}
-            )
+            return await client.post(PATHS[6], data={"_csrf_token": form_token}, headers=headers)
 
         tasks = [asyncio.create_task(confirm(*citizen)) for citizen in citizens]
         await asyncio.sleep(0.1)  # every request is waiting for the start
@@ -101,8 +110,8 @@ async def _confirm_at_once(base_url: str, citizens: list[tuple[str, str]]) -> li
 async def _step5_pages(base_url: str, citizens: list[tuple[str, str]]) -> list[str]:
     async with _client(base_url) as client:
 
-        async def step5(cookies: str) -> str:
-            return (await client.get(PATHS[5], headers={"Cookie": cookies})).text
+        async def step5(headers: dict[str, str]) -> str:
+            return (await client.get(PATHS[5], headers=headers)).text
 
         return await _in_batches([lambda c=c: step5(c[0]) for c in citizens])
 
@@ -135,7 +144,8 @@ async def _count(database_url: str, start: datetime) -> int:
 
 def test_two_hundred_confirmations_for_twenty_places(database_url, tmp_path):
     secret = {"CRENEAU_SECRET_KEY": "test-secret-key-not-for-production-0123456789"}
-    with running_server(tmp_path, DATABASE_URL=database_url, **secret) as base_url:
+    proxy = {"CRENEAU_TRUSTED_PROXIES": "127.0.0.1"}
+    with running_server(tmp_path, DATABASE_URL=database_url, **secret, **proxy) as base_url:
         tokens, start = asyncio.run(_prepare(database_url))
         responses, refusal_pages = asyncio.run(_rush(base_url, tokens))
 

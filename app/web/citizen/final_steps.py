@@ -20,7 +20,9 @@ from app.booking.planning import WeekPlanner, monday_of
 from app.booking.service import (
     Confirmed,
     DraftUnusable,
+    HoldPolicy,
     SlotTaken,
+    TooManyHolds,
     confirm,
     hold,
 )
@@ -28,7 +30,8 @@ from app.booking.shared_weeks import SharedWeek, SharedWeeks
 from app.calendar_sync.ics import booking_calendar
 from app.web.citizen.changes import refused_modification
 from app.web.citizen.forms import read_form
-from app.web.citizen.notices import limit_message
+from app.web.citizen.notices import limit_message, too_many_holds_message
+from app.web.citizen.protection import holder_of, over_limit
 from app.web.citizen.session import (
     Visit,
     confirmed_booking,
@@ -100,6 +103,8 @@ class FinalStepsController(Controller):
                 errors={"creneau": "Choisissez un créneau dans la liste."},
                 status_code=422,
             )
+        if refused := await over_limit(request, "hold"):
+            return refused
         ctx = current.ctx
         result = await hold(
             request.app.state.db,
@@ -108,9 +113,18 @@ class FinalStepsController(Controller):
             ctx.now,
             keep_draft_until=ctx.now + ctx.drafts.lifetime,
             ignore_booking_id=modified_booking_id(current.state),
+            policy=HoldPolicy.of(ctx.settings, holder_of(request)),
         )
         if isinstance(result, DraftUnusable):
             return restart("expire")
+        if isinstance(result, TooManyHolds):
+            return await self._slot_page(
+                request,
+                current,
+                shown_week,
+                errors={"creneau": too_many_holds_message(result.allowed)},
+                status_code=429,
+            )
         if isinstance(result, SlotTaken):
             if shown_week is not None and not result.too_late and wants_fragment(request):
                 # Picked in the week on screen: only that slot changes (decision 69).
@@ -243,6 +257,8 @@ class FinalStepsController(Controller):
         shown_version = (await read_form(request)).get("version")
         if shown_version and shown_version != state_version(current.state):
             return await current.advance({**current.state, "notice": ANSWERS_CHANGED})
+        if refused := await over_limit(request, "confirm"):
+            return refused
         ctx = current.ctx
         if modified_booking_id(current.state):
             result = await move(

@@ -20,3 +20,12 @@ def limit_message(limit: LimitReached, tz: ZoneInfo) -> str:
         f"téléphone), le maximum permis en ligne. Vous pourrez en prendre un nouveau à partir "
         f"du {long_date(again)} à {time_of_day(again)}, ou dès que vous aurez annulé l'un d'eux."
     )
+
+
+def too_many_holds_message(allowed: int) -> str:
+    already = "un créneau retenu" if allowed == 1 else f"{allowed} créneaux retenus"
+    return (
+        f"Votre connexion a déjà {already} dans d'autres réservations en cours, le maximum "
+        "permis. Confirmez-les ou laissez-les expirer (quelques minutes) avant de choisir "
+        "ce créneau."
+    )

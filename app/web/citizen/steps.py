@@ -17,6 +17,7 @@ from app.booking.limits import citizen_limit
 from app.booking.reference import reference
 from app.web.citizen.forms import parse_int, read_form
 from app.web.citizen.notices import limit_message
+from app.web.citizen.protection import over_limit
 from app.web.citizen.session import (
     DRAFT_COOKIE,
     RESTART_REASONS,
@@ -66,6 +67,8 @@ class EarlyStepsController(Controller):
             )
         draft = await current_draft(request, ctx)
         if draft is None or draft.booking_id is not None:
+            if refused := await over_limit(request, "start"):
+                return refused
             token, _ = await ctx.drafts.create({"type_id": chosen.id}, ctx.now)
             return see_other(wizard.step(2).path, draft_cookie(ctx.settings, token))
         current = Visit(ctx, draft, chosen, request.cookies[DRAFT_COOKIE])
