@@ -480,7 +480,8 @@ class StaffSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, counted per account and per client address (each a SHA-256 key)."""
+    """A failed login, counted per account and client address group, and per address group
+    (hashed keys, app/staff/throttle.py)."""
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_key_at", "key_hash", "at"),)

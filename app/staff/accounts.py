@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -123,33 +123,99 @@ class LoginResult:
     token: str | None
     error: str | None = None
     staff: StaffUser | None = None
-    throttled: bool = False
+    # How long this account and address must still wait (no password was checked).
+    wait: timedelta | None = None
 
 
-async def log_in(
-    db: Database, email: str, password: str, address: str, now: datetime
-) -> LoginResult:
-    """Checks the password (argon2 runs even for unknown addresses) under the throttle;
-    on success opens a session and returns its cookie token."""
+def _who(staff: StaffUser | None) -> str:
+    return f"{staff.display_name} ({staff.email})" if staff is not None else ""
+
+
+async def _journal_delays(
+    session: AsyncSession,
+    started: list[throttle.DelayStarted],
+    staff: StaffUser | None,
+    group: str,
+    now: datetime,
+) -> None:
+    """« Connexion retardée » in the journal when a pair or an address starts waiting. An
+    e-mail without an account is not written in it (it may be somebody's address mistyped)."""
+    for delay in started:
+        details = {
+            "adresse": group,
+            "echecs": delay.failures,
+            "attente_secondes": throttle.retry_after(delay.wait),
+        }
+        if delay.kind == throttle.ADDRESS:
+            target = "connexion"
+            summary = (
+                f"Connexions retardées depuis l'adresse {group}, quel que soit le compte, "
+                f"après {delay.failures} échecs."
+            )
+        elif staff is not None:
+            target = f"account:{staff.id}"
+            summary = (
+                f"Connexion retardée pour {_who(staff)} depuis l'adresse {group} "
+                f"après {delay.failures} échecs."
+            )
+        else:
+            target = "connexion"
+            summary = (
+                "Connexion retardée pour une adresse e-mail sans compte depuis l'adresse "
+                f"{group} après {delay.failures} échecs."
+            )
+        await record(session, None, "login.delayed", target, summary, details, now=now)
+
+
+async def log_in(db: Database, email: str, password: str, group: str, now: datetime) -> LoginResult:
+    """Checks the password (argon2 runs even for unknown addresses) unless this account from
+    this client's address group (app.web.client_address.address_group), or this address
+    group, must wait; on success opens a session and returns its cookie token."""
     email = normalise_email(email)
     async with db.read() as session:
-        wait = await throttle.wait_before_retry(session, email, address, now)
+        wait = await throttle.wait_before_retry(session, email, group, now)
         if wait is not None:
-            return LoginResult(None, throttle.wait_message(wait), throttled=True)
+            return LoginResult(None, throttle.wait_message(wait), wait=wait)
         staff = await by_email(session, email) if email else None
     stored_hash = staff.password_hash if staff is not None else None
     matches = await asyncio.to_thread(passwords.verify, stored_hash, password)
     async with db.write() as session:
         if not matches or staff is None or not staff.active:
-            await throttle.record_failure(session, email, address, now)
+            started = await throttle.record_failure(session, email, group, now)
+            await _journal_delays(session, started, staff, group, now)
             return LoginResult(None, BAD_CREDENTIALS)
-        await throttle.forget_account_failures(session, email)
+        await throttle.forget_failures(session, email, group, now)
         if passwords.needs_rehash(staff.password_hash):
             stored = await session.get(StaffUser, staff.id)
             if stored is not None:
                 stored.password_hash = await asyncio.to_thread(passwords.hash_password, password)
         token = await sessions.open_session(session, staff, now)
+        await record(
+            session,
+            staff,
+            "account.login",
+            f"account:{staff.id}",
+            f"Connexion de {_who(staff)} depuis l'adresse {group}.",
+            {"adresse": group},
+            now=now,
+        )
     return LoginResult(token, None, staff)
+
+
+async def log_out(db: Database, token: str | None, group: str, now: datetime) -> None:
+    """Ends the session of this cookie token, if it is one, and says so in the journal."""
+    async with db.write() as session:
+        staff = await sessions.close_session(session, token)
+        if staff is not None:
+            await record(
+                session,
+                staff,
+                "account.logout",
+                f"account:{staff.id}",
+                f"Déconnexion de {_who(staff)} depuis l'adresse {group}.",
+                {"adresse": group},
+                now=now,
+            )
 
 
 async def set_password(
@@ -184,7 +250,7 @@ async def change_own_password(
     new: str,
     confirmation: str,
     now: datetime,
-    address: str,
+    group: str,
 ) -> tuple[dict[str, str], str | None]:
     """(the errors by field, None) or, once changed, ({}, the token of a new session for this
     browser): every session of the account ends, this one too, so a stolen copy of its cookie
@@ -193,7 +259,7 @@ async def change_own_password(
     async with db.read() as session:
         staff = await by_id(session, staff_id)
         wait = (
-            await throttle.wait_before_retry(session, staff.email, address, now)
+            await throttle.wait_before_retry(session, staff.email, group, now)
             if staff is not None
             else None
         )
@@ -203,7 +269,8 @@ async def change_own_password(
         return {"actuel": throttle.wait_message(wait)}, None
     if not await asyncio.to_thread(passwords.verify, staff.password_hash, current):
         async with db.write() as session:
-            await throttle.record_failure(session, staff.email, address, now)
+            started = await throttle.record_failure(session, staff.email, group, now)
+            await _journal_delays(session, started, staff, group, now)
         return {"actuel": "Le mot de passe actuel n'est pas le bon."}, None
     if problem := passwords.password_problem(new, confirmation):
         field = (

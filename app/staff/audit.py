@@ -1,4 +1,5 @@
-"""The audit trail of staff actions on bookings and settings: who, when, what."""
+"""The audit trail of staff actions on bookings and settings, and of logins to the back
+office: who, when, what."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ ACTION_LABELS = {
     "account.access": "Rôle ou sites changés",
     "account.deactivated": "Compte désactivé",
     "account.reactivated": "Compte réactivé",
+    "account.login": "Connexion",
+    "account.logout": "Déconnexion",
+    "login.delayed": "Connexion retardée",
     "site.created": "Site créé",
     "site.updated": "Site modifié",
     "site.closed": "Fermeture ajoutée",
@@ -60,6 +64,7 @@ TARGET_LABELS = {
     "booking": "Rendez-vous",
     "bookings": "Rendez-vous passés",
     "commune": "Commune",
+    "connexion": "Connexion au back-office",
     "desk": "Guichet",
     "opening_rule": "Horaire",
     "site": "Site",

@@ -69,11 +69,22 @@ async def staff_for_token(db: Database, token: str | None, now: datetime) -> Sta
     return row.staff
 
 
-async def close_session(session: AsyncSession, token: str | None) -> None:
-    if token:
+async def close_session(session: AsyncSession, token: str | None) -> StaffUser | None:
+    """Ends the session of this token; returns whose it was (None: no such session)."""
+    if not token or len(token) > 100:
+        return None
+    row = (
         await session.execute(
-            delete(StaffSession).where(StaffSession.token_hash == token_hash(token))
+            select(StaffSession)
+            .where(StaffSession.token_hash == token_hash(token))
+            .options(selectinload(StaffSession.staff))
         )
+    ).scalar()
+    if row is None:
+        return None
+    staff = row.staff
+    await session.delete(row)
+    return staff
 
 
 async def close_all(session: AsyncSession, staff_id: int) -> None:

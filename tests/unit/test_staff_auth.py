@@ -1,5 +1,5 @@
 """Pure pieces of the staff side: where a login may send back to, role order, the
-throttle's French message, password rules."""
+login delays and their French message, password rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from app.staff.passwords import password_problem
 from app.staff.roles import Role, at_least
-from app.staff.throttle import wait_message
+from app.staff.throttle import delay_after, wait_message
 from app.web.staff.auth import safe_return_path
 
 
@@ -41,9 +41,18 @@ def test_roles_are_ordered():
     assert Role("viewer") is Role.VIEWER
 
 
-def test_the_wait_is_said_in_whole_minutes():
-    assert "réessayez dans 15 minutes" in wait_message(timedelta(minutes=14, seconds=1))
-    assert "réessayez dans 1 minute," in wait_message(timedelta(seconds=5))
+def test_the_wait_is_said_in_seconds_under_a_minute_then_in_whole_minutes():
+    assert "réessayez dans 15 minutes," in wait_message(timedelta(minutes=14, seconds=1))
+    assert "réessayez dans 2 minutes," in wait_message(timedelta(seconds=61))
+    assert "réessayez dans 1 minute," in wait_message(timedelta(seconds=60))
+    assert "réessayez dans 59 secondes," in wait_message(timedelta(seconds=58, microseconds=1))
+    assert "réessayez dans 1 seconde," in wait_message(timedelta(milliseconds=10))
+
+
+def test_the_delay_doubles_after_the_free_failures_up_to_the_ceiling():
+    waits = [delay_after(failures, 5).total_seconds() for failures in range(1, 13)]
+    assert waits == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]
+    assert delay_after(10_000, 5) == timedelta(minutes=15)
 
 
 def test_password_rules():

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Response
 
 from app.staff.accounts import change_own_password
 from app.web.citizen.forms import read_form
-from app.web.client_address import client_address
+from app.web.client_address import address_group, client_address
 from app.web.staff.auth import CurrentStaff, session_cookie, staff_only
 from app.web.staff.view import staff_page
 
@@ -42,7 +42,7 @@ class AccountController(Controller):
             form.get("nouveau", ""),
             form.get("confirmation", ""),
             state.clock(),
-            address=client_address(request),
+            group=address_group(client_address(request)),
         )
         if token is None:
             return staff_page(

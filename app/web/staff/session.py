@@ -8,10 +8,10 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response
 
-from app.staff import sessions
-from app.staff.accounts import log_in
+from app.staff import throttle
+from app.staff.accounts import log_in, log_out
 from app.web.citizen.forms import read_form
-from app.web.client_address import client_address
+from app.web.client_address import address_group, client_address
 from app.web.staff.auth import (
     COOKIE,
     LOGIN_PATH,
@@ -58,22 +58,29 @@ class StaffSessionController(Controller):
         if errors:
             return self._page(request, suite=suite, email=email, errors=errors, status_code=422)
         state = request.app.state
-        result = await log_in(state.db, email, password, client_address(request), state.clock())
-        if result.token is None:
+        group = address_group(client_address(request))
+        result = await log_in(state.db, email, password, group, state.clock())
+        if result.wait is not None:
             return self._page(
                 request,
                 suite=suite,
                 email=email,
                 problem=result.error,
-                status_code=429 if result.throttled else 401,
+                status_code=429,
+                headers={"Retry-After": str(throttle.retry_after(result.wait))},
+            )
+        if result.token is None:
+            return self._page(
+                request, suite=suite, email=email, problem=result.error, status_code=401
             )
         cookie = session_cookie(result.token, state.settings.secure_cookies)
         return Redirect(suite, status_code=303, cookies=[cookie])
 
     @post("/deconnexion", name="staff-logout")
     async def logout(self, request: AnyRequest) -> Response[Any]:
-        async with request.app.state.db.write() as session:
-            await sessions.close_session(session, request.cookies.get(COOKIE))
+        state = request.app.state
+        group = address_group(client_address(request))
+        await log_out(state.db, request.cookies.get(COOKIE), group, state.clock())
         return Redirect(
             f"{LOGIN_PATH}?etat=deconnecte",
             status_code=303,
@@ -90,6 +97,7 @@ class StaffSessionController(Controller):
         problem: str | None = None,
         notice: str | None = None,
         status_code: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> Response[Any]:
         return staff_page(
             request,
@@ -102,4 +110,5 @@ class StaffSessionController(Controller):
                 "notice": notice,
             },
             status_code=status_code,
+            headers=headers,
         )
