@@ -35,7 +35,7 @@ from app.web.dev_mail import DevMailController
 from app.web.errors import http_exception_handler, unexpected_exception_handler
 from app.web.feeds import calendar_feed
 from app.web.formatting import FILTERS
-from app.web.headers import security_headers_middleware
+from app.web.headers import security_headers
 from app.web.health import health
 from app.web.home import home
 from app.web.ids import refuse_impossible_ids
@@ -166,8 +166,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         middleware=[
             after_response_middleware,
             admission_control(in_flight),
-            security_headers_middleware,
         ],
+        before_send=[security_headers(https=settings.secure_cookies)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="creneau_csrf",
@@ -186,5 +186,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             Exception: unexpected_exception_handler,
         },
         compression_config=COMPRESSION,
+        # No OpenAPI schema: /schema would publish the map of every route, /admin included,
+        # and the application has no API for anyone to read it for.
+        openapi_config=None,
         request_max_body_size=64 * 1024,
     )
