@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
@@ -32,7 +33,11 @@ from app.web.citizen.steps import EarlyStepsController
 from app.web.commune_pages import accessibility, commune_colours, commune_logo, legal_notice
 from app.web.compression import COMPRESSION
 from app.web.dev_mail import DevMailController
-from app.web.errors import http_exception_handler, unexpected_exception_handler
+from app.web.errors import (
+    database_error_handler,
+    http_exception_handler,
+    unexpected_exception_handler,
+)
 from app.web.feeds import calendar_feed
 from app.web.formatting import FILTERS
 from app.web.headers import security_headers
@@ -183,6 +188,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             StaffLoginRequired: login_required_handler,
             StaffForbidden: forbidden_handler,
             HTTPException: http_exception_handler,
+            SQLAlchemyError: database_error_handler,
+            ConnectionError: database_error_handler,
             Exception: unexpected_exception_handler,
         },
         compression_config=COMPRESSION,
