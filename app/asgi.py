@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -67,7 +66,7 @@ from app.web.staff.planning import PlanningController
 from app.web.staff.session import StaffSessionController
 from app.web.staff.statistics import StatisticsController
 from app.web.staff.view import staff_menu
-from app.web.static_files import HTMX_ASSET, STATIC
+from app.web.static_files import HTMX_ASSET, static_file, static_url
 from app.wiring import build_worker
 
 COMPONENTS = PROJECT_ROOT / "components"
@@ -83,6 +82,7 @@ def template_environment() -> Environment:
     )
     environment.filters.update(FILTERS)
     environment.globals["htmx_asset"] = HTMX_ASSET
+    environment.globals["static_url"] = static_url
     environment.globals["staff_menu"] = staff_menu
     return environment
 
@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             DevicePagesController,
             push_subscribe,
             *([DevMailController] if settings.debug else []),
-            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+            static_file,
         ],
         before_request=refuse_impossible_ids,
         on_startup=[start_services],
