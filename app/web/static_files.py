@@ -183,9 +183,10 @@ def static_file(request: Request[Any, Any, Any], name: FromPath[PurePath]) -> AS
     headers["ETag"] = etag
     if _etag_matches(request.headers.get("if-none-match", ""), etag):
         return ASGIResponse(status_code=304, headers=headers)
-    return ASGIResponse(
-        body=body,
-        headers=headers,
-        media_type=asset.media_type,
-        is_head_response=request.method == "HEAD",
-    )
+    if request.method == "HEAD":
+        # The headers of the GET, without its body (Litestar then sets neither).
+        text = asset.media_type.startswith("text/")
+        headers["Content-Type"] = asset.media_type + ("; charset=utf-8" if text else "")
+        headers["Content-Length"] = str(len(body))
+        return ASGIResponse(headers=headers, is_head_response=True)
+    return ASGIResponse(body=body, headers=headers, media_type=asset.media_type)

@@ -66,6 +66,10 @@ def test_the_plain_address_is_revalidated_at_each_use(client):
     assert first.content == (STATIC / "js" / "appareil.js").read_bytes()
     again = client.get("/static/js/appareil.js", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
+    head = client.head("/static/js/appareil.js")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == first.headers["content-length"]
+    assert head.headers["etag"] == first.headers["etag"]
 
 
 def test_static_files_are_compressed_once_at_the_best_levels(client):
