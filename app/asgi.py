@@ -12,8 +12,8 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.booking.catalogue import current_commune
 from app.booking.drafts import DraftStore
@@ -32,10 +32,14 @@ from app.web.citizen.steps import EarlyStepsController
 from app.web.commune_pages import accessibility, commune_colours, commune_logo, legal_notice
 from app.web.compression import COMPRESSION
 from app.web.dev_mail import DevMailController
-from app.web.errors import http_exception_handler, unexpected_exception_handler
+from app.web.errors import (
+    database_error_handler,
+    http_exception_handler,
+    unexpected_exception_handler,
+)
 from app.web.feeds import calendar_feed
 from app.web.formatting import FILTERS
-from app.web.headers import security_headers_middleware
+from app.web.headers import security_headers
 from app.web.health import health
 from app.web.home import home
 from app.web.ids import refuse_impossible_ids
@@ -62,7 +66,7 @@ from app.web.staff.planning import PlanningController
 from app.web.staff.session import StaffSessionController
 from app.web.staff.statistics import StatisticsController
 from app.web.staff.view import staff_menu
-from app.web.static_files import HTMX_ASSET, STATIC
+from app.web.static_files import HTMX_ASSET, static_file, static_url
 from app.wiring import build_worker
 
 COMPONENTS = PROJECT_ROOT / "components"
@@ -78,6 +82,7 @@ def template_environment() -> Environment:
     )
     environment.filters.update(FILTERS)
     environment.globals["htmx_asset"] = HTMX_ASSET
+    environment.globals["static_url"] = static_url
     environment.globals["staff_menu"] = staff_menu
     return environment
 
@@ -157,7 +162,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             DevicePagesController,
             push_subscribe,
             *([DevMailController] if settings.debug else []),
-            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+            static_file,
         ],
         before_request=refuse_impossible_ids,
         on_startup=[start_services],
@@ -166,8 +171,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         middleware=[
             after_response_middleware,
             admission_control(in_flight),
-            security_headers_middleware,
         ],
+        before_send=[security_headers(https=settings.secure_cookies)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="creneau_csrf",
@@ -183,8 +188,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             StaffLoginRequired: login_required_handler,
             StaffForbidden: forbidden_handler,
             HTTPException: http_exception_handler,
+            SQLAlchemyError: database_error_handler,
+            ConnectionError: database_error_handler,
             Exception: unexpected_exception_handler,
         },
         compression_config=COMPRESSION,
+        # No OpenAPI schema: /schema would publish the map of every route, /admin included,
+        # and the application has no API for anyone to read it for.
+        openapi_config=None,
         request_max_body_size=64 * 1024,
     )

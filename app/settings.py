@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -11,20 +14,145 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # A draft outlives a pause of a whole day: WCAG 2.2.1 exempts time limits over 20 hours.
 DEFAULT_DRAFT_MINUTES = 24 * 60
+# The drivers the application is written for (async SQLAlchemy).
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# A signing key shorter than this could be guessed offline from a signed link.
+MINIMUM_SECRET_KEY_LENGTH = 32
 
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong; the message says which, in French."""
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
+TRUE_WORDS = frozenset({"1", "true", "yes", "on", "oui"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", "non"})
+
+
+def _refuse(
+    name: str, expected: str, raw: str | None, *, secret: bool = False
+) -> ConfigurationError:
+    """The message of a wrong setting: its variable, what it expects, what it got (never
+    the value of a secret)."""
+    received = "" if secret or raw is None else f" (reçu : {raw!r})"
+    return ConfigurationError(f"{name} doit {expected}{received}.")
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    # A misspelt "oui" taken for "non" would, say, leave cookies without `Secure`.
+    raise _refuse(name, "valoir oui ou non (1/0, true/false, on/off)", raw)
+
+
+def _int(
+    env: dict[str, str], name: str, default: int, lowest: int, highest: int, unit: str = ""
+) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not lowest <= value <= highest:
+        raise _refuse(name, f"être un nombre entier{unit} entre {lowest} et {highest}", raw)
+    return value
+
+
+def _number(
+    env: dict[str, str], name: str, default: float, lowest: float, highest: float, unit: str
+) -> float:
+    """A decimal number (a dot or a comma) within [lowest, highest]."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip().replace(",", "."))
+    except ValueError:
+        value = math.nan
+    if not lowest <= value <= highest:  # NaN fails both comparisons
+        bounds = f"entre {lowest:g} et {highest:g}".replace(".", ",")
+        raise _refuse(name, f"être un nombre{unit} {bounds}", raw)
+    return value
+
+
+def _web_address(env: dict[str, str], name: str, default: str = "") -> str:
+    """An http(s) address with a host, or the default when empty."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.fragment:
+        raise _refuse(name, "être une adresse web complète, par exemple https://exemple.fr", raw)
+    return raw
+
+
+def _readable_file(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw and not (Path(raw).is_file() and os.access(raw, os.R_OK)):
+        raise _refuse(name, "être le chemin d'un fichier lisible (certificats PEM)", raw)
+    return raw
+
+
+def _database_url(raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        url = None
+    if url is None or url.drivername not in DATABASE_DRIVERS:
+        # The address may carry a password: never repeated.
+        raise _refuse(
+            "DATABASE_URL",
+            "être une adresse sqlite+aiosqlite:///chemin/du/fichier.db ou "
+            "postgresql+asyncpg://utilisateur:mot-de-passe@serveur/base",
+            None,
+        )
+    if url.drivername.startswith("postgresql") and not (url.host or url.query.get("host")):
+        raise _refuse("DATABASE_URL", "être une adresse PostgreSQL qui nomme son serveur", None)
+    return raw
+
+
+def _vapid_private_key(raw: str) -> str:
+    """CRENEAU_VAPID_PRIVATE_KEY: a PEM EC P-256 private key, or its 32-byte scalar in
+    base64url (app/push/vapid.py reads it)."""
+    value = raw.strip()
+    if not value:
+        return ""
+    try:
+        if value.startswith("-----BEGIN"):
+            key = serialization.load_pem_private_key(value.encode(), password=None)
+            valid = isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(
+                key.curve, ec.SECP256R1
+            )
+        else:
+            scalar = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
+            valid = len(scalar) == 32
+    except (ValueError, TypeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise _refuse(
+            "CRENEAU_VAPID_PRIVATE_KEY",
+            "être une clé privée EC P-256 (PEM, ou 32 octets en base64url), ou rester vide",
+            None,
+            secret=True,
+        )
+    return value
 
 
 def _load_or_create_secret(data_dir: Path) -> str:
@@ -168,10 +296,22 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Every setting read and checked: a wrong one raises ConfigurationError, whose
+        French message names the variable and what it expects (`creneau` prints it and
+        exits with status 2)."""
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("CRENEAU_DATA_DIR") or PROJECT_ROOT / "data").resolve()
-        database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'creneau.db'}"
+        database_url = _database_url(
+            env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'creneau.db'}"
+        )
         secret_key = env.get("CRENEAU_SECRET_KEY", "")
+        if secret_key and len(secret_key) < MINIMUM_SECRET_KEY_LENGTH:
+            raise _refuse(
+                "CRENEAU_SECRET_KEY",
+                f"être une valeur aléatoire d'au moins {MINIMUM_SECRET_KEY_LENGTH} caractères",
+                None,
+                secret=True,
+            )
         if not secret_key:
             if not database_url.startswith("sqlite"):
                 # Several processes behind a load balancer must share one key, or their
@@ -180,83 +320,146 @@ class Settings:
                     "CRENEAU_SECRET_KEY est obligatoire avec une base autre que SQLite : "
                     "donnez la même valeur aléatoire et longue à tous les processus."
                 )
-            secret_key = _load_or_create_secret(data_dir)
-        debug = _bool(env.get("CRENEAU_DEBUG"), False)
+            try:
+                secret_key = _load_or_create_secret(data_dir)
+            except OSError as error:
+                raise ConfigurationError(
+                    f"CRENEAU_DATA_DIR doit être un dossier où Créneau peut écrire "
+                    f"(reçu : {str(data_dir)!r} : {error.strerror})."
+                ) from None
+        debug = _bool(env, "CRENEAU_DEBUG", False)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
             secret_key=secret_key,
-            host=env.get("HOST", "127.0.0.1"),
-            port=int(env.get("PORT", "8000")),
-            secure_cookies=_bool(env.get("CRENEAU_SECURE_COOKIES"), False),
-            draft_lifetime_minutes=int(env.get("CRENEAU_DRAFT_MINUTES") or DEFAULT_DRAFT_MINUTES),
-            max_requests_in_flight=int(env.get("CRENEAU_MAX_REQUESTS_IN_FLIGHT") or 0),
-            shared_week_seconds=float(env.get("CRENEAU_SHARED_WEEK_SECONDS") or 1.0),
-            load_demo=_bool(env.get("CRENEAU_DEMO"), True),
-            public_url=env.get("CRENEAU_PUBLIC_URL", "").rstrip("/"),
-            calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),
-            caldav_timeout_seconds=float(env.get("CRENEAU_CALDAV_TIMEOUT") or 20),
-            caldav_ca_bundle=env.get("CRENEAU_CALDAV_CA_BUNDLE", ""),
+            host=env.get("HOST", "").strip() or "127.0.0.1",
+            port=_int(env, "PORT", 8000, 1, 65535),
+            secure_cookies=_bool(env, "CRENEAU_SECURE_COOKIES", False),
+            draft_lifetime_minutes=_int(
+                env, "CRENEAU_DRAFT_MINUTES", DEFAULT_DRAFT_MINUTES, 1, 30 * 24 * 60, " de minutes"
+            ),
+            max_requests_in_flight=_int(env, "CRENEAU_MAX_REQUESTS_IN_FLIGHT", 0, 0, 10_000),
+            shared_week_seconds=_number(
+                env, "CRENEAU_SHARED_WEEK_SECONDS", 1.0, 0, 3600, " de secondes"
+            ),
+            load_demo=_bool(env, "CRENEAU_DEMO", True),
+            public_url=_web_address(env, "CRENEAU_PUBLIC_URL").rstrip("/"),
+            calendar_sync_minutes=_int(
+                env, "CRENEAU_CALENDAR_SYNC_MINUTES", 10, 1, 24 * 60, " de minutes"
+            ),
+            caldav_timeout_seconds=_number(
+                env, "CRENEAU_CALDAV_TIMEOUT", 20.0, 1, 600, " de secondes"
+            ),
+            caldav_ca_bundle=_readable_file(env, "CRENEAU_CALDAV_CA_BUNDLE"),
             debug=debug,
-            access_log=_bool(env.get("CRENEAU_ACCESS_LOG"), debug),
+            access_log=_bool(env, "CRENEAU_ACCESS_LOG", debug),
             mail=_mail_settings(env),
             sms=_sms_settings(env),
             protection=_protection_settings(env),
-            reminder_hour=_reminder_hour(env.get("CRENEAU_REMINDER_HOUR")),
-            embedded_worker=_bool(env.get("CRENEAU_EMBEDDED_WORKER"), True),
-            vapid_private_key=env.get("CRENEAU_VAPID_PRIVATE_KEY", ""),
-            vapid_subject=env.get("CRENEAU_VAPID_SUBJECT", ""),
+            reminder_hour=_int(env, "CRENEAU_REMINDER_HOUR", 10, 0, 23, " (une heure)"),
+            embedded_worker=_bool(env, "CRENEAU_EMBEDDED_WORKER", True),
+            vapid_private_key=_vapid_private_key(env.get("CRENEAU_VAPID_PRIVATE_KEY", "")),
+            vapid_subject=_vapid_subject(env.get("CRENEAU_VAPID_SUBJECT", "")),
             frozen_now=_instant("CRENEAU_FROZEN_NOW", env.get("CRENEAU_FROZEN_NOW")),
         )
 
 
 def _mail_settings(env: dict[str, str]) -> MailSettings:
-    security = (env.get("CRENEAU_SMTP_SECURITY") or "starttls").strip().lower()
+    raw_security = env.get("CRENEAU_SMTP_SECURITY") or "starttls"
+    security = raw_security.strip().lower()
     if security not in SMTP_SECURITY:
-        raise ConfigurationError(
-            f"CRENEAU_SMTP_SECURITY doit valoir starttls, tls ou none (reçu : {security!r})."
-        )
+        raise _refuse("CRENEAU_SMTP_SECURITY", "valoir starttls, tls ou none", raw_security)
     default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
     defaults = MailSettings()
     return MailSettings(
         host=env.get("CRENEAU_SMTP_HOST", "").strip(),
-        port=int(env.get("CRENEAU_SMTP_PORT") or default_port),
+        port=_int(env, "CRENEAU_SMTP_PORT", default_port, 1, 65535),
         security=security,
         username=env.get("CRENEAU_SMTP_USERNAME", ""),
         password=env.get("CRENEAU_SMTP_PASSWORD", ""),
-        from_address=env.get("CRENEAU_MAIL_FROM") or defaults.from_address,
-        ca_file=env.get("CRENEAU_SMTP_CA_FILE", ""),
+        from_address=_sender_address(env.get("CRENEAU_MAIL_FROM") or defaults.from_address),
+        ca_file=_readable_file(env, "CRENEAU_SMTP_CA_FILE"),
     )
 
 
-def _sms_settings(env: dict[str, str]) -> SmsSettings:
-    provider = (env.get("CRENEAU_SMS_PROVIDER") or "").strip().lower()
-    if provider not in SMS_PROVIDERS:
-        raise ConfigurationError(
-            "CRENEAU_SMS_PROVIDER doit valoir brevo, ovh ou webhook, ou rester vide "
-            f"(reçu : {provider!r})."
+def _sender_address(raw: str) -> str:
+    """CRENEAU_MAIL_FROM: « Nom <adresse@domaine> » or a bare address, on one line."""
+    _name, address = parseaddr(raw)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain or any(c in raw for c in "\r\n"):
+        raise _refuse(
+            "CRENEAU_MAIL_FROM",
+            "être une adresse d'expédition, par exemple « Mairie <rendez-vous@ma-commune.fr> »",
+            raw,
         )
+    return raw
+
+
+# What each SMS operator needs to send anything.
+SMS_REQUIRED = {
+    "brevo": ("CRENEAU_BREVO_API_KEY",),
+    "ovh": (
+        "CRENEAU_OVH_APPLICATION_KEY",
+        "CRENEAU_OVH_APPLICATION_SECRET",
+        "CRENEAU_OVH_CONSUMER_KEY",
+        "CRENEAU_OVH_SERVICE_NAME",
+    ),
+    "webhook": ("CRENEAU_SMS_WEBHOOK_URL",),
+}
+
+
+def _sms_settings(env: dict[str, str]) -> SmsSettings:
+    raw_provider = env.get("CRENEAU_SMS_PROVIDER") or ""
+    provider = raw_provider.strip().lower()
+    if provider not in SMS_PROVIDERS:
+        raise _refuse(
+            "CRENEAU_SMS_PROVIDER", "valoir brevo, ovh ou webhook, ou rester vide", raw_provider
+        )
+    for name in SMS_REQUIRED.get(provider, ()):
+        if not env.get(name, "").strip():
+            raise ConfigurationError(
+                f"{name} est obligatoire avec CRENEAU_SMS_PROVIDER={provider}."
+            )
     defaults = SmsSettings()
+    sender = env.get("CRENEAU_SMS_SENDER") or defaults.sender
+    # What operators accept as a sender: 11 letters or digits at most, or a number.
+    if not (
+        (len(sender) <= 11 and sender.replace(" ", "").isalnum() and sender.isascii())
+        or (sender.removeprefix("+").isdigit() and len(sender.removeprefix("+")) <= 15)
+    ):
+        raise _refuse(
+            "CRENEAU_SMS_SENDER",
+            "être un nom d'expéditeur de 11 lettres ou chiffres au plus, sans accent, ou un numéro",
+            sender,
+        )
     return SmsSettings(
         provider=provider,
-        sender=env.get("CRENEAU_SMS_SENDER") or defaults.sender,
+        sender=sender,
         brevo_api_key=env.get("CRENEAU_BREVO_API_KEY", ""),
-        brevo_url=env.get("CRENEAU_BREVO_URL") or defaults.brevo_url,
-        ovh_endpoint=(env.get("CRENEAU_OVH_ENDPOINT") or defaults.ovh_endpoint).rstrip("/"),
+        brevo_url=_web_address(env, "CRENEAU_BREVO_URL", defaults.brevo_url),
+        ovh_endpoint=_web_address(env, "CRENEAU_OVH_ENDPOINT", defaults.ovh_endpoint).rstrip("/"),
         ovh_application_key=env.get("CRENEAU_OVH_APPLICATION_KEY", ""),
         ovh_application_secret=env.get("CRENEAU_OVH_APPLICATION_SECRET", ""),
         ovh_consumer_key=env.get("CRENEAU_OVH_CONSUMER_KEY", ""),
         ovh_service_name=env.get("CRENEAU_OVH_SERVICE_NAME", ""),
-        webhook_url=env.get("CRENEAU_SMS_WEBHOOK_URL", ""),
+        webhook_url=_web_address(env, "CRENEAU_SMS_WEBHOOK_URL"),
         webhook_secret=env.get("CRENEAU_SMS_WEBHOOK_SECRET", ""),
     )
 
 
-def _reminder_hour(raw: str | None) -> int:
-    hour = int(raw) if raw not in (None, "") else 10
-    if not 0 <= hour <= 23:
-        raise ConfigurationError("CRENEAU_REMINDER_HOUR doit être une heure entre 0 et 23.")
-    return hour
+def _vapid_subject(raw: str) -> str:
+    """Who push services may contact: a mailto: or https: address (RFC 8292 §2.1)."""
+    value = raw.strip()
+    if value and not (
+        (value.startswith("mailto:") and "@" in value)
+        or (value.startswith("https://") and urlsplit(value).hostname)
+    ):
+        raise _refuse(
+            "CRENEAU_VAPID_SUBJECT",
+            "être une adresse mailto:… ou https://…, ou rester vide",
+            raw,
+        )
+    return value
 
 
 def _instant(name: str, raw: str | None) -> datetime | None:
@@ -277,25 +480,17 @@ def _instant(name: str, raw: str | None) -> datetime | None:
 def _protection_settings(env: dict[str, str]) -> ProtectionSettings:
     return ProtectionSettings(
         trusted_proxies=_networks("CRENEAU_TRUSTED_PROXIES", env.get("CRENEAU_TRUSTED_PROXIES")),
-        rate_window_minutes=_count(env, "CRENEAU_RATE_WINDOW_MINUTES", 10, minimum=1),
-        starts_per_window=_count(env, "CRENEAU_RATE_STARTS", 30),
-        holds_per_window=_count(env, "CRENEAU_RATE_HOLDS", 60),
-        confirmations_per_window=_count(env, "CRENEAU_RATE_CONFIRMATIONS", 10),
-        live_holds_per_address=_count(env, "CRENEAU_HOLDS_PER_ADDRESS", 3),
-        rush_holds=_count(env, "CRENEAU_RUSH_HOLDS", 20),
-        rush_hold_minutes=_count(env, "CRENEAU_RUSH_HOLD_MINUTES", 3, minimum=1),
+        rate_window_minutes=_int(env, "CRENEAU_RATE_WINDOW_MINUTES", 10, 1, 24 * 60, MINUTES),
+        starts_per_window=_int(env, "CRENEAU_RATE_STARTS", 30, 0, 1_000_000),
+        holds_per_window=_int(env, "CRENEAU_RATE_HOLDS", 60, 0, 1_000_000),
+        confirmations_per_window=_int(env, "CRENEAU_RATE_CONFIRMATIONS", 10, 0, 1_000_000),
+        live_holds_per_address=_int(env, "CRENEAU_HOLDS_PER_ADDRESS", 3, 0, 1_000_000),
+        rush_holds=_int(env, "CRENEAU_RUSH_HOLDS", 20, 0, 1_000_000),
+        rush_hold_minutes=_int(env, "CRENEAU_RUSH_HOLD_MINUTES", 3, 1, 24 * 60, MINUTES),
     )
 
 
-def _count(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < minimum:
-        raise ConfigurationError(
-            f"{name} doit être un nombre entier supérieur ou égal à {minimum} (reçu : {raw!r})."
-        )
-    return int(raw)
+MINUTES = " de minutes"
 
 
 def _networks(name: str, raw: str | None) -> tuple[str, ...]:
@@ -305,8 +500,9 @@ def _networks(name: str, raw: str | None) -> tuple[str, ...]:
         try:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
-            raise ConfigurationError(
-                f"{name} doit lister des adresses IP ou des réseaux (par exemple "
-                f"10.0.0.5, 192.168.1.0/24, ::1), séparés par des virgules (reçu : {item!r})."
-            ) from None
+            expected = (
+                "lister des adresses IP ou des réseaux (par exemple 10.0.0.5, "
+                "192.168.1.0/24, ::1), séparés par des virgules"
+            )
+            raise _refuse(name, expected, item) from None
     return tuple(networks)

@@ -2,7 +2,8 @@
 // in VERSION and SHELL).
 //
 // - The app shell (CSS, scripts, icons, the offline pages, "Mes rendez-vous") is precached
-//   in a cache named after VERSION; older caches are deleted on activation.
+//   in a cache named after VERSION; older caches are deleted on activation. Static files
+//   are precached under their fingerprinted addresses, those the pages name.
 // - Pages that show a remembered booking are network-first with a cached fallback; their
 //   htmx fragments are kept in a cache of their own, so a fragment never stands in for a
 //   page (and the Cache API's Vary matching checks it again).
@@ -63,9 +64,25 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
+// Static addresses name their content: /static/css/creneau.<12 hex>.css. A page kept from an
+// older version names older files; offline, the shell's copy of the same file stands in.
+var FINGERPRINT = /\.[0-9a-f]{12}(\.[^./]+)?$/;
+
+function sameFile(path) {
+  return path.replace(FINGERPRINT, "$1");
+}
+
 function cacheFirst(request) {
   return caches.match(request, { cacheName: SHELL_CACHE }).then(function (hit) {
-    return hit || fetch(request);
+    return hit || fetch(request).catch(function (error) {
+      var wanted = sameFile(new URL(request.url).pathname);
+      var current = SHELL.filter(function (path) { return sameFile(path) === wanted; })[0];
+      if (!current) throw error;
+      return caches.match(current, { cacheName: SHELL_CACHE }).then(function (copy) {
+        if (!copy) throw error;
+        return copy;
+      });
+    });
   });
 }
 

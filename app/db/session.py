@@ -129,6 +129,11 @@ class Database:
                 pool_size=POSTGRES_POOL_SIZE,
                 max_overflow=POSTGRES_POOL_OVERFLOW,
                 pool_recycle=3600,
+                # A connection is checked (one round trip) before each use: after a server
+                # restart the pool's connections are all dead, and the first request must
+                # not be the one to find out. A dead one found makes the pool drop the
+                # older ones with it.
+                pool_pre_ping=True,
                 hide_parameters=True,
             )
         # What this database's sessions cached from the reference tables (one copy for

@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException
 from litestar.response import Response
 
+from app.db.unavailable import temporarily_unavailable
 from app.web.rendering import render
 from app.web.staff.errors import staff_error_page
 
@@ -38,6 +39,11 @@ MESSAGES: dict[int, tuple[str, str]] = {
     413: (
         "Envoi trop volumineux",
         "Les informations envoyées sont trop longues. Raccourcissez-les et réessayez.",
+    ),
+    503: (
+        "Service momentanément indisponible",
+        "Le service est très sollicité en ce moment. Vos réponses enregistrées sont "
+        "conservées : réessayez dans un instant.",
     ),
     500: (
         "Une erreur est survenue",
@@ -97,3 +103,21 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 def unexpected_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_page(request, 500)
+
+
+# Seconds a client is asked to wait when the database has no connection to give.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A database out of connections (pool or server), restarting, or locked: 503 with
+    `Retry-After`, « réessayez dans un instant ». Any other error stays a 500."""
+    if not temporarily_unavailable(exc):
+        return unexpected_exception_handler(request, exc)
+    # One line, without the statement or its parameters: the cause is the database's load.
+    logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    response = error_page(request, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

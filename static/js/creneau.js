@@ -9,7 +9,8 @@
 //   and the live region says the message;
 // - the banner of a cancel link becomes a modal dialog;
 // - when a request fails without an answer to show (network down, time-out, a form that
-//   expired), a banner says so above the form, which keeps what was typed.
+//   expired, a service saturated for a moment), a banner says so above the form, which
+//   keeps what was typed.
 (function () {
   "use strict";
 
@@ -34,6 +35,10 @@
   var FORM_EXPIRED =
     "Pour votre sécurité, ce formulaire a expiré. Rechargez la page puis validez à " +
     "nouveau\u00a0: vos réponses déjà validées sont conservées.";
+
+  var BUSY =
+    "Le service est très sollicité en ce moment\u00a0: réessayez dans un instant. Vos " +
+    "réponses déjà validées sont conservées.";
 
   function showProblem(text) {
     var step = document.getElementById("etape");
@@ -65,7 +70,11 @@
   document.addEventListener("htmx:sendError", connectionLost);
   document.addEventListener("htmx:timeout", connectionLost);
   document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 403) showProblem(FORM_EXPIRED);
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status === 403) showProblem(FORM_EXPIRED);
+    // The server or its database is saturated for a moment (the 503 page without
+    // JavaScript): nothing was done, trying again later is safe.
+    if (status === 503) showProblem(BUSY + (failedConfirm(event) ? CONFIRM_RETRY : ""));
   });
 
   // The banner of a cancel link arrives as an open, non-modal dialog (usable without

@@ -84,3 +84,38 @@ def test_an_expired_form_keeps_what_was_typed(open_page) -> None:
     citizen.fill_contact(CONTACT)
     citizen.submit("Continuer")
     citizen.expect_step(5)
+
+
+def test_a_saturated_service_says_to_retry_in_a_moment(open_page) -> None:
+    """The 503 of a database out of connections (or of the admission gate): with htmx the
+    recap stays (not swapped for the 503 page), a banner says to try again, and trying
+    again books once."""
+    citizen = Citizen(open_page(js=True, viewport=PHONE), "js-mobile")
+    page = citizen.page
+    walk_to_contact(citizen)
+    citizen.fill_contact(CONTACT)
+    citizen.submit("Continuer")
+    citizen.choose_slot(-1)
+    citizen.submit("Choisir ce créneau")
+    citizen.expect_step(6)
+
+    def saturated(route) -> None:
+        if route.request.method == "POST":
+            route.fulfill(status=503, headers={"Retry-After": "5"}, body="")
+        else:
+            route.continue_()
+
+    page.route(f"**{RECAP}", saturated)
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    banner = page.locator("#probleme")
+    expect(banner).to_contain_text("réessayez dans un instant")
+    expect(banner).to_contain_text("Votre rendez-vous ne sera pas enregistré deux fois.")
+    expect(banner).to_be_focused()
+    expect(page.get_by_role("button", name="Confirmer le rendez-vous")).to_be_visible()
+    citizen.audit("erreur-6-service-sature")
+    forget_expected_failures(citizen)
+    citizen.watch.problems[:] = [p for p in citizen.watch.problems if "503 on POST" not in p]
+
+    page.unroute(f"**{RECAP}")
+    citizen.submit("Confirmer le rendez-vous")
+    citizen.expect_step(7)

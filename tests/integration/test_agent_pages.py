@@ -22,6 +22,7 @@ from app.db.models import (
     Site,
 )
 from app.staff.roles import Role
+from app.web.static_files import static_url
 from tests.conftest import CSRF_RE
 from tests.days import MONDAY, TUESDAY, french_date, next_public_holiday, open_day, slot
 from tests.integration.changes_helpers import book_at
@@ -149,7 +150,7 @@ def test_the_day_planning_shows_bookings_free_places_and_absences(
     assert "Guichet titres d'identité : de 14 h à 17 h (Formation)" in text
     passports = text.split("Carte d'identité / passeport —", 1)[1].split("Mariage")[0]
     assert "13 h 45" in passports and "14 h 15" not in passports  # absent in the afternoon
-    assert 'class="pas-imprime' in page.text and "/static/css/agent.css" in page.text
+    assert 'class="pas-imprime' in page.text and static_url("css/agent.css") in page.text
 
 
 def test_the_week_planning_and_its_navigation(staff, agent, town_hall_booking):

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from app.db.models import Booking, Commune, OutboxMessage
 from app.push.vapid import load_or_create_keys
 from app.settings import PROJECT_ROOT
+from app.web.static_files import static_url
 from tests.conftest import CSRF_RE
 from tests.integration.changes_helpers import book_one, cancel_link, csrf_token, the_booking
 from tests.integration.helpers import execute, fetch
@@ -36,7 +37,7 @@ def test_the_service_worker_is_served_for_the_whole_site(client) -> None:
     assert response.headers["service-worker-allowed"] == "/"
     assert response.headers["cache-control"] == "no-cache"
     assert "__VERSION__" not in response.text and "__SHELL__" not in response.text
-    for path in ("/static/css/creneau.css", "/hors-ligne", "/mes-rendez-vous"):
+    for path in (static_url("css/creneau.css"), "/hors-ligne", "/mes-rendez-vous"):
         assert json.dumps(path) in response.text
     # Every precached address answers, or the worker would never install.
     shell = json.loads(response.text.split("var SHELL = ", 1)[1].split(";\n", 1)[0])

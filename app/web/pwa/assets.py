@@ -11,7 +11,7 @@ from litestar import Request, get
 from litestar.response import Response
 
 from app.settings import PROJECT_ROOT
-from app.web.static_files import HTMX_ASSET, STATIC
+from app.web.static_files import HTMX_ASSET, static_url
 
 SERVICE_WORKER = PROJECT_ROOT / "service_worker" / "sw.js"
 ICONS = ("icon-192.png", "icon-512.png", "icon-maskable-512.png")
@@ -25,26 +25,34 @@ SHELL_PAGES = (
 NO_CACHE = "no-cache"
 
 
-def shell_assets(htmx_asset: str) -> list[str]:
-    return [
-        "/static/css/creneau.css",
-        "/static/css/pwa.css",
-        f"/static/{htmx_asset}",
-        "/static/js/creneau.js",
-        "/static/js/appareil.js",
-        "/static/js/pwa.js",
-        *(f"/static/icons/{name}" for name in ICONS),
-    ]
+SHELL_FILES = (
+    "css/creneau.css",
+    "css/pwa.css",
+    HTMX_ASSET,
+    "js/creneau.js",
+    "js/appareil.js",
+    "js/pwa.js",
+    *(f"icons/{name}" for name in ICONS),
+)
+
+
+def shell_assets() -> tuple[str, ...]:
+    """The shell's static files under the addresses the pages name (fingerprinted)."""
+    return tuple(static_url(name) for name in SHELL_FILES)
+
+
+def service_worker_source() -> str:
+    return _service_worker_source(shell_assets())
 
 
 @cache
-def service_worker_source(htmx_asset: str) -> str:
+def _service_worker_source(assets: tuple[str, ...]) -> str:
     """The worker with its precache list and a version that changes with any file of the
-    shell (or the worker itself): a new version installs, the old caches are dropped."""
-    assets = shell_assets(htmx_asset)
+    shell (their addresses name their content) or the worker itself: a new version
+    installs, the old caches are dropped."""
     digest = hashlib.sha256(SERVICE_WORKER.read_bytes())
-    for path in assets:
-        digest.update((STATIC / path.removeprefix("/static/")).read_bytes())
+    for url in assets:
+        digest.update(url.encode())
     version = digest.hexdigest()[:12]
     return (
         SERVICE_WORKER.read_text()
@@ -56,7 +64,7 @@ def service_worker_source(htmx_asset: str) -> str:
 @get("/sw.js", name="service-worker", sync_to_thread=False)
 def service_worker(request: Request[Any, Any, Any]) -> Response[str]:
     return Response(
-        service_worker_source(HTMX_ASSET),
+        service_worker_source(),
         media_type="text/javascript",
         headers={"Service-Worker-Allowed": "/", "Cache-Control": NO_CACHE},
     )
@@ -76,10 +84,10 @@ def manifest_for(commune_name: str, color: str) -> dict[str, Any]:
         "theme_color": color,
         "background_color": "#ffffff",
         "icons": [
-            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
-            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": static_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
             {
-                "src": "/static/icons/icon-maskable-512.png",
+                "src": static_url("icons/icon-maskable-512.png"),
                 "sizes": "512x512",
                 "type": "image/png",
                 "purpose": "maskable",
