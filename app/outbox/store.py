@@ -39,6 +39,7 @@ class Delivery:
     dedupe_key: str
     payload: dict[str, Any]
     attempt: int
+    booking_id: int | None = None  # the booking the message is about, if any
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,15 @@ async def claim(
             row.lease_owner = worker_id
             row.lease_until = now + lease
             claimed.append(
-                Delivery(row.id, row.channel, row.kind, row.dedupe_key, row.payload, row.attempts)
+                Delivery(
+                    row.id,
+                    row.channel,
+                    row.kind,
+                    row.dedupe_key,
+                    row.payload,
+                    row.attempts,
+                    row.booking_id,
+                )
             )
         return claimed
 
