@@ -145,6 +145,7 @@ def test_a_start_without_smtp_outside_debugging_says_where_the_messages_go(setti
     with running_server(
         tmp_path,
         DATABASE_URL=settings.database_url,  # migrated already
+        CRENEAU_SECRET_KEY=settings.secret_key,
         CRENEAU_DEMO="false",
         CRENEAU_DEBUG="0",
         CRENEAU_SMTP_HOST="",
