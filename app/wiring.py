@@ -9,9 +9,10 @@ from app.calendar_sync.channel import caldav_channel
 from app.calendar_sync.jobs import calendar_pass
 from app.clock import Clock
 from app.db.session import Database
-from app.gdpr.retention import purge_personal_data
+from app.gdpr.retention import retention_pass
 from app.notifications.delivery import email_channel, sms_channel
 from app.notifications.events import COMPOSE, compose_channel
+from app.notifications.mailbox import mailbox_dir
 from app.notifications.reminders import send_reminders
 from app.outbox import store
 from app.outbox.channels import Deliver
@@ -40,7 +41,7 @@ def build_worker(db: Database, settings: Settings, clock: Clock) -> Worker:
         return await store.purge_sent(db, now - KEEP_SENT)
 
     async def personal_data(now: datetime) -> object:
-        return await purge_personal_data(db, now)
+        return await retention_pass(db, now, mailbox_dir(settings.data_dir))
 
     async def calendars(now: datetime) -> object:
         return await calendar_pass(db, settings, now)

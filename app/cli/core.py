@@ -64,6 +64,15 @@ def describe(options: dict[str, Any]) -> str:
     return f"Serveur HTTP : {loop}, {http} ; journal des requêtes {log} (CRENEAU_ACCESS_LOG)."
 
 
+def warn_about_the_mailbox(settings: Settings) -> None:
+    """Outside debugging, a missing SMTP server is said loudly on stderr (the service's
+    log under systemd or Docker)."""
+    from app.notifications.delivery import mailbox_warning
+
+    if warning := mailbox_warning(settings):
+        print(warning, file=sys.stderr, flush=True)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -83,6 +92,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             "(CRENEAU_FROZEN_NOW, pour les tests seulement).",
             file=sys.stderr,
         )
+    warn_about_the_mailbox(settings)
     options = uvicorn_options(access_log=settings.access_log)
     print(describe(options), flush=True)
     print(f"Créneau est prêt : ouvrez http://{host}:{port}/ dans votre navigateur.", flush=True)
@@ -103,6 +113,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         await build_worker(db, settings, clock(settings)).run(stop)
 
+    warn_about_the_mailbox(settings)
     print("File d'envoi : travailleur démarré (Ctrl-C pour arrêter).", flush=True)
     run_with_database(settings, work)
     return 0

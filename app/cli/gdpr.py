@@ -1,4 +1,5 @@
-"""`creneau purge-personal-data`: one pass of the retention job (the worker runs it daily)."""
+"""`creneau purge-personal-data`: one pass of the retention job (the worker runs it daily),
+the development mailbox's files included."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from app.settings import Settings
 
 
 def cmd_purge_personal_data(settings: Settings, _args: argparse.Namespace) -> int:
-    from app.gdpr.retention import purge_personal_data
+    from app.gdpr.retention import retention_pass
+    from app.notifications.mailbox import mailbox_dir
 
     async def work(db: Database) -> int:
-        count = await purge_personal_data(db, clock(settings)())
-        print(f"Rendez-vous dont les données personnelles ont été effacées : {count}.")
+        done = await retention_pass(db, clock(settings)(), mailbox_dir(settings.data_dir))
+        print(f"Rendez-vous dont les données personnelles ont été effacées : {done.bookings}.")
+        if done.mailbox_files:
+            print(
+                "Messages effacés de la boîte de développement (sans serveur SMTP) : "
+                f"{done.mailbox_files}."
+            )
         return 0
 
     return run_with_database(settings, work)

@@ -7,7 +7,9 @@ honoured at the counter, and silently dropping it would leave the person waiting
 appointment that no longer exists. So erasure first cancels the person's future
 bookings, with the usual cancellation e-mail (and SMS) — the last message they get —
 then anonymises every booking at once. The composed cancellation message is the only copy
-left; it is deleted by the daily retention pass once it has left.
+left; it is deleted by the daily retention pass once it has left. Without an SMTP server,
+the person's files in the development mailbox are deleted once the erasure is committed,
+and the file of that last message by the daily pass after it is written.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.db.models import AppointmentType, Booking
+from app.db.session import Database, after_commit
 from app.gdpr.anonymise import anonymise
-from app.notifications import events
+from app.notifications import events, mailbox
 from app.reports.csv_export import bookings_csv
 from app.reports.rows import BookingRow, bookings_by_id
 from app.settings import Settings
@@ -175,4 +178,11 @@ async def erase(
             )
             cancelled += 1
     erased = await anonymise(session, plan.booking_ids, now, keep_pending_messages=True)
+    directory, ids = mailbox.mailbox_dir(settings.data_dir), set(plan.booking_ids)
+
+    async def erase_files(_db: Database) -> None:
+        # Redone by the daily retention pass if the process dies before (decision 90).
+        mailbox.erase_bookings(directory, ids)
+
+    after_commit(session, erase_files)
     return erased, cancelled

@@ -1,16 +1,22 @@
 """The retention job: personal data of bookings whose appointment ended more than the
-commune's retention period ago are anonymised (`anonymise`), a batch per transaction."""
+commune's retention period ago are anonymised (`anonymise`), a batch per transaction; then
+the development mailbox's files (messages written when no SMTP server is configured) of
+anonymised bookings are deleted, with those about no booking once older than the period
+(`retention_pass` does both: the worker's daily job and `creneau purge-personal-data`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AppointmentType, Booking, Commune, Site
 from app.db.session import Database
 from app.gdpr.anonymise import anonymise, delete_delivered_messages
+from app.notifications import mailbox
 from app.staff.audit import record
 
 BATCH = 200
@@ -63,6 +69,45 @@ async def purge_personal_data(db: Database, now: datetime) -> int:
                 {"booking_ids": ids},
                 now=now,
             )
+
+
+async def erase_mailbox(db: Database, directory: Path, now: datetime) -> int:
+    """Deletes the mailbox files of anonymised bookings, and those about no booking older
+    than the shortest retention period; returns how many."""
+    named = sorted(mailbox.booking_ids(directory))
+    anonymised: set[int] = set()
+    existing: set[int] = set()
+    async with db.read() as session:
+        for start in range(0, len(named), 500):
+            rows = await session.execute(
+                select(Booking.id, Booking.anonymised_at).where(
+                    Booking.id.in_(named[start : start + 500])
+                )
+            )
+            for booking_id, anonymised_at in rows:
+                existing.add(booking_id)
+                if anonymised_at is not None:
+                    anonymised.add(booking_id)
+        shortest = (await session.execute(select(func.min(Commune.retention_days)))).scalar()
+    days = max(shortest if shortest is not None else MIN_DAYS, MIN_DAYS)
+    return mailbox.erase(
+        directory,
+        anonymised=anonymised,
+        existing=existing,
+        unattached_before=now - timedelta(days=days),
+    )
+
+
+@dataclass(frozen=True)
+class RetentionPass:
+    bookings: int  # anonymised now
+    mailbox_files: int  # development mailbox files deleted
+
+
+async def retention_pass(db: Database, now: datetime, mailbox_dir: Path) -> RetentionPass:
+    """The whole retention job: the database, then the development mailbox's files."""
+    bookings = await purge_personal_data(db, now)
+    return RetentionPass(bookings, await erase_mailbox(db, mailbox_dir, now))
 
 
 class InvalidRetention(ValueError):

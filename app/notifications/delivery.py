@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.utils import parseaddr
+from pathlib import Path
 
 import aiosmtplib
 
@@ -60,7 +61,7 @@ def email_channel(settings: Settings) -> Deliver:
 
     async def deliver_to_mailbox(delivery: Delivery) -> None:
         raw = delivery.payload["message"].encode()
-        mailbox.write_email(directory, raw, _message_id(raw))
+        mailbox.write_email(directory, raw, _message_id(raw), delivery.booking_id)
 
     return deliver_to_mailbox
 
@@ -86,6 +87,33 @@ def sms_channel(settings: Settings) -> Deliver:
             payload["text"],
             delivery.dedupe_key,
             datetime.fromisoformat(payload["date"]),
+            delivery.booking_id,
         )
 
     return deliver_sms_to_mailbox
+
+
+def mailbox_warning(settings: Settings) -> str | None:
+    """What a start outside debugging says when e-mails would only be written to files (no
+    SMTP server): nobody receives them, and they hold personal data until the retention
+    job erases them. None when a server is configured, or when debugging."""
+    if settings.debug or settings.mail.host:
+        return None
+    folder: Path = mailbox.mailbox_dir(settings.data_dir).resolve()
+    sms = (
+        "Les SMS, si la commune les a activés, y sont écrits aussi (CRENEAU_SMS_PROVIDER\n"
+        "n'est pas défini).\n"
+        if sms_provider(settings.sms) is None
+        else ""
+    )
+    rule = "!" * 78
+    return (
+        f"{rule}\n"
+        "ATTENTION : CRENEAU_SMTP_HOST n'est pas défini, AUCUN E-MAIL N'EST ENVOYÉ.\n"
+        f"Les e-mails sont écrits dans le dossier {folder}\n"
+        "(fichiers .eml avec les noms et adresses des citoyens).\n"
+        f"{sms}"
+        "La tâche d'effacement des données personnelles les supprime avec les rendez-vous\n"
+        "anonymisés. En production, configurez le serveur SMTP (docs/OPERATIONS.md).\n"
+        f"{rule}"
+    )

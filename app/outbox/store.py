@@ -6,7 +6,9 @@ request, a second worker sending reminders) does nothing.
 
 Workers `claim` due messages: in one write transaction they take rows whose lease is free
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock serialises claims), count the
-attempt and lease the rows. A worker that dies keeps its messages only until the lease ends.
+attempt and lease the rows for a short while, which the worker `renew`s as long as it is
+still working on them (a heartbeat). A worker that dies keeps its messages only until the
+last lease it wrote ends.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Delivery:
     dedupe_key: str
     payload: dict[str, Any]
     attempt: int
+    booking_id: int | None = None  # the booking the message is about, if any
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,35 @@ async def claim(
             row.lease_owner = worker_id
             row.lease_until = now + lease
             claimed.append(
-                Delivery(row.id, row.channel, row.kind, row.dedupe_key, row.payload, row.attempts)
+                Delivery(
+                    row.id,
+                    row.channel,
+                    row.kind,
+                    row.dedupe_key,
+                    row.payload,
+                    row.attempts,
+                    row.booking_id,
+                )
             )
         return claimed
+
+
+async def renew(db: Database, message_ids: list[int], worker_id: str, until: datetime) -> int:
+    """Extends this worker's lease on messages it is still working on; returns how many it
+    still held (a message another worker took over after a lapse is left alone)."""
+    if not message_ids:
+        return 0
+    async with db.write() as session:
+        return await changed_rows(
+            session,
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(message_ids),
+                OutboxMessage.status == PENDING,
+                OutboxMessage.lease_owner == worker_id,
+            )
+            .values(lease_until=until),
+        )
 
 
 async def mark_sent(db: Database, message_id: int, now: datetime) -> None:

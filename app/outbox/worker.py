@@ -3,6 +3,11 @@ and runs periodic jobs (reminders) on the same loop.
 
 Runs inside the web process for the embedded default (started by `app.asgi`) or as its own
 process (`creneau worker`); any number can run at once, leases keep them apart.
+
+A lease is short (`LEASE`, 30 s of the application's clock) and renewed every
+`HEARTBEAT_SECONDS` while the worker still has messages of its batch to deliver: a live
+worker keeps them however slow a server is, and the messages of a worker that died are
+taken over by another once its last lease ends, at most `LEASE` later (decision 92).
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ from app.outbox import store
 from app.outbox.channels import Channels, PermanentFailure
 
 log = logging.getLogger("creneau.outbox")
+
+# How long a claim lasts without news of its worker, on the application's clock.
+LEASE = timedelta(seconds=30)
+# How often, in real seconds, a worker with messages in hand renews their lease.
+HEARTBEAT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,8 @@ class Worker:
         clock: Clock,
         *,
         retry: RetryPolicy | None = None,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = LEASE,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
         batch_size: int = 20,
         jobs: Sequence[PeriodicJob] = (),
         worker_id: str | None = None,
@@ -68,8 +79,10 @@ class Worker:
         self.channels = channels
         self.clock = clock
         self.retry = retry or RetryPolicy()
-        # Longer than any channel's own timeout, so a live worker never loses its lease.
+        # Renewed every `heartbeat_seconds` while held: it only has to outlast a few missed
+        # heartbeats, not the slowest delivery.
         self.lease = lease
+        self.heartbeat_seconds = heartbeat_seconds
         self.batch_size = batch_size
         self.jobs = list(jobs)
         self.worker_id = worker_id or new_worker_id()
@@ -87,11 +100,37 @@ class Worker:
                 limit=self.batch_size,
                 max_attempts=self.retry.max_attempts,
             )
-            for delivery in batch:
-                await self._deliver(delivery)
+            if not batch:
+                return tried
+            in_hand = [delivery.id for delivery in batch]
+            done = asyncio.Event()
+            heartbeat = asyncio.create_task(self._heartbeat(in_hand, done))
+            try:
+                for delivery in batch:
+                    await self._deliver(delivery)
+                    in_hand.remove(delivery.id)
+            finally:
+                done.set()  # lets a renewal under way finish its transaction
+                await heartbeat
             tried += len(batch)
             if len(batch) < self.batch_size:
                 return tried
+
+    async def _heartbeat(self, in_hand: list[int], done: asyncio.Event) -> None:
+        """Until `done`: renews the lease of the messages still in hand (the list shrinks as
+        they are delivered). A failed renewal is logged and tried again at the next beat."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=self.heartbeat_seconds)
+            if done.is_set() or not in_hand:
+                return
+            try:
+                await store.renew(self.db, list(in_hand), self.worker_id, self.clock() + self.lease)
+            except Exception as error:  # noqa: BLE001 - the next beat tries again
+                log.warning(
+                    "file d'envoi : bail non renouvelé (%s), nouvel essai au prochain battement",
+                    type(error).__name__,
+                )
 
     async def _deliver(self, delivery: store.Delivery) -> None:
         deliver = self.channels.get(delivery.channel)

@@ -50,12 +50,26 @@ class Received:
 
 @dataclass
 class MailHandler:
-    """Records every accepted message; refuses the recipients listed in `refuse` with 550."""
+    """Records every accepted message; refuses the recipients listed in `refuse` with 550.
+    After `hold()`, a message is recorded (the server has it) but the answer to its DATA
+    waits until `release()`; `held` is set once that happens: the client is then in the
+    middle of a delivery, for as long as the test wants."""
 
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     delay_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    holding: bool = False
+    held: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def hold(self) -> None:
+        self.released.clear()
+        self.holding = True
+
+    def release(self) -> None:
+        self.holding = False
+        self.released.set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
@@ -70,6 +84,9 @@ class MailHandler:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
             )
+        if self.holding:
+            self.held.set()
+            await asyncio.to_thread(self.released.wait, 120)
         return "250 Message accepted for delivery"
 
 

@@ -131,8 +131,8 @@ def test_forged_tampered_and_wrong_purpose_links_are_refused(citizen, settings):
     genuine = cancel_link(settings, booking)
     forged = cancel_link(replace(settings, secret_key="another-key-" * 4), booking)
     wrong_purpose = "/rendez-vous/annuler/" + modify_link(settings, booking).rsplit("/", 1)[1]
-    payload, signature = genuine.rsplit("/", 1)[1].split(".")
-    tampered = f"/rendez-vous/annuler/{payload}.{signature[::-1]}"
+    token = genuine.rsplit("/", 1)[1]
+    tampered = f"/rendez-vous/annuler/{token[:19]}{token[19:][::-1]}"
     for path in (forged, wrong_purpose, tampered, "/rendez-vous/annuler/" + "A" * 500):
         page = citizen.get(path)
         assert page.status_code == 404, path

@@ -10,12 +10,14 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 import pytest
+from sqlalchemy import select
 
 from app.cli.core import cmd_outbox
+from app.db.models import OutboxMessage
 from app.db.session import Database
 from app.notifications import mailbox
 from app.outbox import store
-from app.outbox.worker import RetryPolicy, Worker
+from app.outbox.worker import LEASE, RetryPolicy, Worker
 from app.wiring import delivery_channels
 from tests.conftest import FIXED_NOW
 from tests.integration.flow import book
@@ -162,7 +164,7 @@ def test_a_worker_that_dies_after_sending_leaves_one_file(settings):
 
     async def crash_after_sending(db: Database) -> None:
         (delivery,) = await store.claim(
-            db, "worker-a", FIXED_NOW, lease=timedelta(minutes=5), limit=10, max_attempts=8
+            db, "worker-a", FIXED_NOW, lease=LEASE, limit=10, max_attempts=8
         )
         await delivery_channels(settings)["email"](delivery)
         # …and the process dies here, before store.mark_sent.
@@ -171,9 +173,9 @@ def test_a_worker_that_dies_after_sending_leaves_one_file(settings):
     directory = mailbox.mailbox_dir(settings.data_dir)
     assert len(list(directory.glob("*.eml"))) == 1
     # Another worker cannot take it while worker-a's lease lasts…
-    assert deliver(settings, FIXED_NOW + timedelta(minutes=4)) == 0
+    assert deliver(settings, FIXED_NOW + LEASE - timedelta(seconds=1)) == 0
     # …then does, and delivers it again: still one message in the mailbox.
-    assert deliver(settings, FIXED_NOW + timedelta(minutes=5)) == 1
+    assert deliver(settings, FIXED_NOW + LEASE) == 1
     assert len(list(directory.glob("*.eml"))) == 1
     (row,) = outbox(settings)
     assert (row.status, row.attempts) == ("sent", 2)
@@ -188,15 +190,66 @@ def test_over_smtp_a_copy_after_a_crash_carries_the_same_message_id(settings, sm
 
     async def crash_after_sending(db: Database) -> None:
         (delivery,) = await store.claim(
-            db, "worker-a", FIXED_NOW, lease=timedelta(minutes=5), limit=10, max_attempts=8
+            db, "worker-a", FIXED_NOW, lease=LEASE, limit=10, max_attempts=8
         )
         await delivery_channels(settings)["email"](delivery)
 
     asyncio.run(run(crash_after_sending)(settings.database_url))
-    deliver(settings, FIXED_NOW + timedelta(minutes=5))
+    deliver(settings, FIXED_NOW + LEASE)
     assert message_ids(smtp) == ["<message-0@test.invalid>"] * 2
     assert deliver(settings, FIXED_NOW + timedelta(days=1)) == 0
     assert len(smtp.received) == 2
+
+
+def test_a_live_worker_keeps_its_lease_however_slow_the_server(settings, smtp):
+    """Issue 13, point 21: the lease is short, so a live worker renews it (a heartbeat on
+    the application's clock) while it is still sending: ten minutes into a slow delivery,
+    another worker still cannot take the message, and it is sent once."""
+    settings = smtp_settings(settings, smtp.port)
+    enqueue_emails(settings, 2)
+    smtp.handler.hold()
+
+    async def slow_delivery(db: Database) -> tuple[int, list[store.Delivery]]:
+        now = [FIXED_NOW]
+        worker = Worker(
+            db,
+            delivery_channels(settings),
+            lambda: now[0],
+            heartbeat_seconds=0.05,
+            worker_id="vivant",
+        )
+        sending = asyncio.create_task(worker.deliver_due())
+        try:
+            assert await asyncio.to_thread(smtp.handler.held.wait, 30)
+            now[0] = FIXED_NOW + timedelta(minutes=10)
+
+            async def renewed() -> None:
+                while True:
+                    async with db.read() as session:
+                        leases = (
+                            await session.execute(select(OutboxMessage.lease_until))
+                        ).scalars()
+                        if set(leases) == {now[0] + LEASE}:
+                            return
+                    await asyncio.sleep(0.02)
+
+            await asyncio.wait_for(renewed(), timeout=30)
+            taken = await store.claim(
+                db,
+                "autre",
+                now[0] + LEASE - timedelta(seconds=1),
+                lease=LEASE,
+                limit=10,
+                max_attempts=8,
+            )
+        finally:
+            smtp.handler.release()
+        return await sending, taken
+
+    tried, taken_by_another = asyncio.run(run(slow_delivery)(settings.database_url))
+    assert (tried, taken_by_another) == (2, [])
+    assert message_ids(smtp) == ["<message-0@test.invalid>", "<message-1@test.invalid>"]
+    assert [(row.status, row.attempts) for row in outbox(settings)] == [("sent", 1)] * 2
 
 
 def test_the_embedded_worker_sends_the_confirmation(settings, smtp, clock):

@@ -1,3 +1,6 @@
+import base64
+import binascii
+import contextlib
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -39,9 +42,41 @@ def test_token_is_url_safe_short_and_has_no_personal_data():
     b = booking(last_name="Dupont", email="jeanne@example.org", phone="0612345678")
     token = token_of(links.cancel_path(SECRET, b))
     assert len(token) < 100
-    assert all(c.isalnum() or c in "-_." for c in token)
+    assert all(c.isalnum() or c in "-_" for c in token)
     for secret_value in ("Dupont", "jeanne", "0612"):
         assert secret_value not in token
+
+
+def _decodings(token: str) -> list[bytes]:
+    """Whatever a curious reader could get out of a token by base64-decoding its parts."""
+    found = []
+    for part in [token, *token.split(".")]:
+        with contextlib.suppress(binascii.Error, ValueError):
+            found.append(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return found
+
+
+def test_a_token_does_not_show_the_booking_number_nor_its_sequence():
+    """Issue 13, point 20: `WzY1LDBd` was base64 of `[65,0]`, telling anyone how many
+    bookings exist. Consecutive bookings now get unrelated tokens of the same length."""
+    tokens = [token_of(links.cancel_path(SECRET, booking(id=i, sequence=0))) for i in (65, 66)]
+    for token in tokens:
+        assert not token.startswith("Wz")  # base64 of "[" (a JSON list)
+        for decoded in _decodings(token):
+            assert b"65" not in decoded and b"66" not in decoded and b"[" not in decoded
+    assert len(tokens[0]) == len(tokens[1])
+    assert sum(a == b for a, b in zip(*tokens, strict=True)) < len(tokens[0]) // 2
+    # and the same booking and sequence always get the same token (the app keys on it)
+    assert token_of(links.cancel_path(SECRET, booking(id=65, sequence=0))) == tokens[0]
+
+
+def test_links_sent_before_opaque_tokens_still_work():
+    """A signed `[id, sequence]` token from an e-mail sent before decision 91 still opens
+    its page, for its own purpose only."""
+    old = links._legacy_serializer(SECRET, "cancel").dumps([65, 2])
+    assert links.read_token(SECRET, old, "cancel") == links.LinkClaim(65, 2, "cancel")
+    assert links.read_token(SECRET, old, "modify") is None
+    assert links.read_token("another key entirely", old, "cancel") is None
 
 
 def test_a_modify_token_cannot_cancel_and_the_reverse():
@@ -58,6 +93,18 @@ def test_a_token_signed_with_another_key_is_refused():
 def test_a_tampered_token_is_refused():
     genuine = token_of(links.cancel_path(SECRET, booking(id=42)))
     other = token_of(links.cancel_path(SECRET, booking(id=43)))
+    assert links.read_token(SECRET, genuine[:19] + other[19:], "cancel") is None
+    for position in (0, 10, 20, 36):
+        changed = "A" if genuine[position] != "A" else "B"
+        tampered = genuine[:position] + changed + genuine[position + 1 :]
+        assert links.read_token(SECRET, tampered, "cancel") is None
+    assert links.read_token(SECRET, genuine[:-3], "cancel") is None
+    assert links.read_token(SECRET, genuine + "AA", "cancel") is None
+
+
+def test_a_tampered_legacy_token_is_refused():
+    genuine = links._legacy_serializer(SECRET, "cancel").dumps([42, 3])
+    other = links._legacy_serializer(SECRET, "cancel").dumps([43, 3])
     payload, signature = genuine.split(".")
     other_payload = other.split(".")[0]
     assert payload != other_payload
@@ -67,13 +114,15 @@ def test_a_tampered_token_is_refused():
     assert links.read_token(SECRET, genuine[:-3], "cancel") is None
 
 
-@pytest.mark.parametrize("junk", ["", ".", "abc", "a.b", "x" * 5000, "WzQyLDNd", "é.é"])
+@pytest.mark.parametrize(
+    "junk", ["", ".", "abc", "a.b", "x" * 5000, "WzQyLDNd", "é.é", "A" * 38, "é" * 38, "-" * 38]
+)
 def test_junk_is_refused_without_error(junk):
     assert links.read_token(SECRET, junk, "modify") is None
 
 
 def test_a_genuinely_signed_but_malformed_payload_is_refused():
-    serializer = links._serializer(SECRET, "cancel")
+    serializer = links._legacy_serializer(SECRET, "cancel")
     for payload in ({"id": 1}, [1], [1, 2, 3], ["1", 0], [-1, 0], [True, 0], [1.5, 0]):
         assert links.read_token(SECRET, serializer.dumps(payload), "cancel") is None
 
