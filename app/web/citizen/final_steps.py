@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,7 +112,12 @@ class FinalStepsController(Controller):
         if isinstance(result, DraftUnusable):
             return restart("expire")
         if isinstance(result, SlotTaken):
-            if shown_week is not None and not result.too_late and wants_fragment(request):
+            if (
+                shown_week is not None
+                and not result.too_late
+                and _names_a_slot(start)
+                and wants_fragment(request)
+            ):
                 # Picked in the week on screen: only that slot changes (decision 69).
                 return render_into(
                     "citizen/step5_taken.html",
@@ -317,6 +322,12 @@ class FinalStepsController(Controller):
 
 def _minutes_left(now: datetime, until: datetime) -> int:
     return max(0, -((now - until) // timedelta(minutes=1)))  # rounded up
+
+
+def _names_a_slot(start: datetime) -> bool:
+    """Whether `start` can be a slot of the page: slots are named by their whole second
+    (`citizen/slots.html`), so a start a fraction of a second off one would name it."""
+    return start == datetime.fromtimestamp(int(start.timestamp()), UTC)
 
 
 def _parse_instant(raw: str) -> datetime | None:
