@@ -321,7 +321,8 @@ def test_a_modification_is_left_for_another_booking(open_page, mairie, js: bool,
     expect(page.locator(".bandeau--info")).to_contain_text(left)
     if js:
         expect(page.locator("h1")).to_be_focused()
-        expect(page.locator("#annonce")).to_contain_text(f"Étape 1 sur 7. Vous prenez un nouveau rendez-vous. {left}")
+        announced = f"Étape 1 sur 7. Vous prenez un nouveau rendez-vous. {left}"
+        expect(page.locator("#annonce")).to_contain_text(announced)
     expect(page.get_by_role("radio", name=CCAS)).not_to_be_checked()
     citizen.audit("autre-rendez-vous-1-type")
     citizen.choose_type(CCAS)
