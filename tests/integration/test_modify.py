@@ -101,6 +101,7 @@ def test_the_old_slot_stays_booked_until_the_move_is_confirmed(citizen, settings
     assert done.url.path == PATHS[7]
     assert "Votre rendez-vous a été modifié" in visible(done)
     assert booking.reference in visible(done)
+    assert f"Un e-mail avec le nouvel horaire est envoyé à {CONTACT['email']}" in visible(done)
 
     (moved,) = bookings(settings)
     assert moved.id == booking.id

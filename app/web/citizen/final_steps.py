@@ -17,6 +17,7 @@ from app.booking.catalogue import current_commune
 from app.booking.changes import ChangeRefused, modified_booking_id, move
 from app.booking.limits import LimitReached
 from app.booking.planning import WeekPlanner, monday_of
+from app.booking.reference import reference
 from app.booking.service import (
     Confirmed,
     DraftUnusable,
@@ -26,6 +27,7 @@ from app.booking.service import (
 )
 from app.booking.shared_weeks import SharedWeek, SharedWeeks
 from app.calendar_sync.ics import booking_calendar
+from app.notifications.events import sms_recipient
 from app.web.citizen.changes import refused_modification
 from app.web.citizen.forms import read_form
 from app.web.citizen.notices import limit_message
@@ -289,10 +291,15 @@ class FinalStepsController(Controller):
             return confirmed
         ctx, booking = confirmed
         tz = ZoneInfo(booking.type.site.timezone)
+        async with request.app.state.db.read() as session:
+            data = await reference(session)
+        request.state.reference = data  # the page's frame reads the commune from it
+        commune = data.commune
         context = await step_context(
             request,
             7,
             booking=booking,
+            sms_to=sms_recipient(commune.sms_enabled, booking.phone) if commune else None,
             start=booking.start.astimezone(tz),
             end=booking.end.astimezone(tz),
             device_memo=device_memo(booking, ctx.settings.secret_key),
