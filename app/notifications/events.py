@@ -109,10 +109,10 @@ def _state_key(booking: Booking) -> str:
 
 
 def organizer_for(scene: BookingScene, settings: Settings) -> Party:
-    """The commune's own address when it has one (replies reach the town hall), else the
-    platform's sender address."""
-    email = scene.commune.contact_email or parseaddr(settings.mail.from_address)[1]
-    return Party(scene.commune.name, email)
+    """The commune, at the address the e-mail comes from: an ORGANIZER other than the
+    sender is flagged by some clients. People's replies reach the town hall by the
+    message's Reply-To (its contact address)."""
+    return Party(scene.commune.name, parseaddr(settings.mail.from_address)[1])
 
 
 async def _announce(
