@@ -101,7 +101,12 @@ async def load_demo(db: Database, today: date) -> bool:
                         "name": "predemande",
                         "label": "Numéro de pré-demande",
                         "required": False,
-                        "hint": "Dix caractères, par exemple 2A3B4C5D6E.",
+                        "kind": "predemande",
+                        "hint": (
+                            "Dix caractères, lettres et chiffres, par exemple 2A3B4C5D6E. "
+                            "Si plusieurs personnes viennent, un numéro par personne, "
+                            "séparés par des virgules."
+                        ),
                     }
                 ],
                 position=0,

@@ -8,7 +8,7 @@ datetimes sharing one tzinfo gives a wall-clock difference in Python: convert to
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from operator import itemgetter
@@ -552,6 +552,8 @@ def first_free_slot(query: AvailabilityQuery) -> Slot | None:
 def slot_fits(query: AvailabilityQuery, start: datetime) -> tuple[int, ...]:
     """Desk ids (ascending) on which `query.people` can start exactly at `start`, else ()."""
     start_ts = _ts(start)
+    if start != datetime.fromtimestamp(start_ts, UTC):
+        return ()  # a fraction of a second off a slot (`_ts` drops it) is no slot
     day = datetime.fromtimestamp(start_ts, query.tz).date()
     if not query.first_day <= day <= query.last_day:
         _check(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,11 +52,32 @@ def _clean(value: str) -> str:
 KIND_MESSAGES = {
     "number": "Le champ « {label} » attend un nombre, en chiffres.",
     "date": "Le champ « {label} » attend une date, par exemple 31/12/2010.",
+    "predemande": (
+        "Le champ « {label} » attend un numéro de dix caractères, lettres et chiffres, par "
+        "exemple 2A3B4C5D6E (un numéro par personne, séparés par des virgules)."
+    ),
 }
+# An ANTS pre-application number (passports and identity cards): ten capital letters and
+# digits.
+PRE_APPLICATION = re.compile(r"[A-Z0-9]{10}")
+
+
+def pre_application_numbers(value: str) -> str | None:
+    """The pre-application numbers typed, one per person, separated by commas or
+    semicolons; spaces and lowercase are tolerated: normalised as "2A3B4C5D6E, 7F8G9H0J1K".
+    None when one of them is not ten letters and digits."""
+    numbers = ["".join(part.split()).upper() for part in re.split(r"[,;]", value)]
+    numbers = [number for number in numbers if number]
+    if not numbers or not all(PRE_APPLICATION.fullmatch(number) for number in numbers):
+        return None
+    return ", ".join(numbers)
 
 
 def _fits_kind(value: str, kind: str) -> bool:
-    """An extra field's answer matches what the commune asked for (text, number, date)."""
+    """An extra field's answer matches what the commune asked for (text, number, date,
+    pre-application numbers)."""
+    if kind == "predemande":
+        return pre_application_numbers(value) is not None
     if kind == "number":
         return value.replace(" ", "").isdecimal()
     if kind == "date":
@@ -193,6 +215,8 @@ def validate_contact(
             errors[key] = f"Le champ « {spec['label']} » accepte {MAX_EXTRA} caractères au plus."
         elif value and not _fits_kind(value, spec.get("kind", "text")):
             errors[key] = KIND_MESSAGES[spec["kind"]].format(label=spec["label"])
+        elif value and spec.get("kind") == "predemande":
+            value = pre_application_numbers(value) or value  # stored normalised
         extra[spec["name"]] = value
 
     if errors:

@@ -83,6 +83,15 @@ class DraftStore:
             if "slot_start" not in state:
                 await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
 
+    async def discard(self, draft_id: int) -> None:
+        """Forgets a draft not confirmed, and its hold; a confirmed draft (the link to its
+        booking, which holds nothing) is kept."""
+        async with self.db.write() as session:
+            await session.execute(delete(SlotHold).where(SlotHold.draft_id == draft_id))
+            await session.execute(
+                delete(Draft).where(Draft.id == draft_id, Draft.booking_id.is_(None))
+            )
+
     async def purge_expired(self, now: datetime) -> int:
         async with self.db.write() as session:
             await session.execute(_expired_holds(now))

@@ -21,7 +21,12 @@ from app.db.models import AppointmentType, Booking, Desk, Site
 from app.settings import Settings
 from app.staff.audit import record
 
-EXTRA_KINDS = {"text": "Texte", "number": "Nombre", "date": "Date"}
+EXTRA_KINDS = {
+    "text": "Texte",
+    "number": "Nombre",
+    "date": "Date",
+    "predemande": "Numéro(s) de pré-demande ANTS",
+}
 EXTRA_ROWS_FREE = 2  # empty rows offered for new extra fields (no JavaScript needed)
 MAX_EXTRA_FIELDS = 10
 # What _slugify gives; a hidden extra_name_N that is not of this form was not ours.

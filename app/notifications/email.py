@@ -7,9 +7,9 @@ Structure (the one calendar clients expect from an invitation):
         text/plain
         text/html
         text/calendar; method=REQUEST|CANCEL   (the iTIP message, inline)
-      application/ics; name="rendez-vous.ics"  (the same file, as an attachment)
+      text/calendar; method=…; name="rendez-vous.ics"  (the same file, as an attachment)
 
-The `method=` parameter is the METHOD of the calendar it carries. The HTML is rendered by
+The `method=` parameter of both is the METHOD of the calendar they carry. The HTML is rendered by
 Jinja with autoescaping; every value is one line of text (`email_headers.one_line`), so neither part
 nor any header can be broken by a form field.
 """
@@ -156,7 +156,11 @@ def compose_email(
             params={"method": method, "charset": "utf-8"},
         )
         message.add_attachment(
-            calendar, maintype="application", subtype="ics", filename=ATTACHMENT_NAME
+            calendar,
+            maintype="text",
+            subtype="calendar",
+            params={"method": method, "charset": "utf-8"},
+            filename=ATTACHMENT_NAME,
         )
     # Set last: turning the message into a multipart moves Content-* headers to its parts.
     message["Content-Language"] = "fr"

@@ -98,15 +98,21 @@ async def booking_reminder(
     return created
 
 
+def sms_recipient(sms_enabled: bool, phone: str | None) -> str | None:
+    """The number the SMS about a booking goes to: its mobile number, where the commune
+    subscribed to SMS; else None (no SMS)."""
+    return phone if sms_enabled and phone and is_mobile(phone) else None
+
+
 def _state_key(booking: Booking) -> str:
     return f"{booking.uid}:{booking.sequence}"
 
 
 def organizer_for(scene: BookingScene, settings: Settings) -> Party:
-    """The commune's own address when it has one (replies reach the town hall), else the
-    platform's sender address."""
-    email = scene.commune.contact_email or parseaddr(settings.mail.from_address)[1]
-    return Party(scene.commune.name, email)
+    """The commune, at the address the e-mail comes from: an ORGANIZER other than the
+    sender is flagged by some clients. People's replies reach the town hall by the
+    message's Reply-To (its contact address)."""
+    return Party(scene.commune.name, parseaddr(settings.mail.from_address)[1])
 
 
 async def _announce(
@@ -250,13 +256,13 @@ async def compose_messages(
                 "email", kind, email_key, {"to": booking.email, "message": message.as_string()}
             )
         )
-    if scene.commune.sms_enabled and booking.phone and is_mobile(booking.phone):
+    if sms_to := sms_recipient(scene.commune.sms_enabled, booking.phone):
         messages.append(
             Outgoing(
                 "sms",
                 kind,
                 f"{kind}:{key}:sms",
-                {"to": booking.phone, "text": sms_text(kind, facts), "date": now.isoformat()},
+                {"to": sms_to, "text": sms_text(kind, facts), "date": now.isoformat()},
             )
         )
     if push:

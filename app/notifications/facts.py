@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.booking.contact import display_phone
 from app.booking.links import cancel_path, modify_path
 from app.db.models import AppointmentType, Booking, Commune, Site
 from app.email_headers import one_line
@@ -81,7 +82,9 @@ def booking_facts(scene: BookingScene, settings: Settings) -> BookingFacts:
     return BookingFacts(
         commune=one_line(scene.commune.name),
         commune_email=one_line(scene.commune.contact_email),
-        commune_phone=one_line(scene.commune.contact_phone),
+        commune_phone=one_line(display_phone(scene.commune.contact_phone))
+        if scene.commune.contact_phone
+        else "",
         type_title=one_line(scene.appointment_type.title),
         site_name=one_line(site.name),
         address=one_line(site.address),

@@ -6,7 +6,7 @@ import hashlib
 import logging
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import HttpMethod, Request, Response, route
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
@@ -17,7 +17,9 @@ CONTENT_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8"
 logging.getLogger("uvicorn.access").addFilter(RedactFeedTokens())
 
 
-@get("/agenda/{name:str}", name="calendar-feed")
+# HEAD too: calendar clients ask it to see whether the feed changed (ETag); the server
+# sends the headers without the body.
+@route("/agenda/{name:str}", http_method=[HttpMethod.GET, HttpMethod.HEAD], name="calendar-feed")
 async def calendar_feed(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
     token = name.removesuffix(".ics")
     state = request.app.state

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from litestar import get
+from litestar import HttpMethod, route
 from litestar.response import Redirect
 
 
-@get("/", name="home", sync_to_thread=False)
+# HEAD too: monitoring tools ask the front door with it (the server sends no body).
+@route("/", http_method=[HttpMethod.GET, HttpMethod.HEAD], name="home", sync_to_thread=False)
 def home() -> Redirect:
     return Redirect("/rendez-vous/type", status_code=303)

@@ -28,10 +28,16 @@
     return node;
   }
 
+  // « 8 h 05 », « 14 h »: the hours as every page writes them (app/french.py).
+  function frenchTime(when) {
+    var minutes = when.getMinutes();
+    return when.getHours() + "\u00a0h" + (minutes ? "\u00a0" + String(minutes).padStart(2, "0") : "");
+  }
+
   function formatUpdate(iso) {
     var when = new Date(iso);
     return when.toLocaleDateString("fr-FR", { day: "numeric", month: "long", year: "numeric" }) +
-      " à " + when.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+      " à " + frenchTime(when);
   }
 
   // --- remembering -----------------------------------------------------------------

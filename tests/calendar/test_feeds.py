@@ -113,3 +113,17 @@ def test_feed_addresses_and_logs_keep_only_the_secret_in_the_url():
     )  # fmt: skip
     RedactFeedTokens().filter(record)
     assert token not in record.getMessage() and "/agenda/…" in record.getMessage()
+
+
+def test_a_feed_answers_head_with_its_etag(client, settings):
+    """Calendar clients ask HEAD to see whether a feed changed (issue 13)."""
+    client.get("/")
+    token = new_feed(settings, desk="Accueil CCAS")
+    got = client.get(f"/agenda/{token}.ics")
+    head = client.head(f"/agenda/{token}.ics")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-type"] == "text/calendar; charset=utf-8"
+    unchanged = client.head(f"/agenda/{token}.ics", headers={"If-None-Match": got.headers["etag"]})
+    assert unchanged.status_code == 304
+    assert client.head("/agenda/not-a-token.ics").status_code == 404

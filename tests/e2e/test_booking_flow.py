@@ -649,3 +649,82 @@ def test_a_slot_taken_meanwhile_is_marked_where_the_citizen_is(
     late.expect_step(6)
     late.watch.assert_clean()
     quick.watch.assert_clean()
+
+
+# --- step 5 on a small phone: the bar hides no slot (issue 13) --------------------------------
+
+
+def bar_box(page: Page) -> dict[str, float]:
+    box = page.locator(".formulaire--creneaux .actions").bounding_box()
+    assert box is not None
+    return box
+
+
+def assert_not_under_bar(page: Page, label: Locator, what: str) -> None:
+    """The slot's box and the button's bar do not overlap (the bar is sticky: wherever it is
+    drawn, on top)."""
+    box, bar = label.bounding_box(), bar_box(page)
+    assert box is not None
+    overlap = box["y"] < bar["y"] + bar["height"] and box["y"] + box["height"] > bar["y"]
+    assert not overlap, f"{what} {box} under the bar {bar}"
+
+
+@pytest.mark.parametrize(("js", "run"), [(True, "js"), (False, "sans-js")], ids=["htmx", "no-js"])
+def test_on_a_small_phone_the_bar_hides_no_slot(open_page, js: bool, run: str) -> None:
+    """375×812: an empty submission on a later week keeps that week and shows its first row
+    uncovered; a slot tapped at the bottom of the screen is not left under the bar; a slot
+    reached with the keyboard is never under it (WCAG 2.2 « focus not obscured »)."""
+    citizen = Citizen(open_page(js=js, viewport=SMALL_PHONE), f"telephone-375-{run}")
+    page = citizen.page
+    walk_to_slots(citizen, CONTACT)
+    week = page.locator("#semaine")
+    first_week = week.inner_text()
+    page.get_by_role("link", name="Semaine suivante").click()
+    expect(week).not_to_have_text(first_week)
+    offered_slots(page, at_least=8)
+    shown = week.inner_text()
+
+    # Nothing chosen: refused, on the same week, its first row in view and uncovered.
+    citizen.submit("Choisir ce créneau", status=422)
+    citizen.expect_step(5, errors=1)
+    expect(week).to_have_text(shown)
+    first_row = page.locator(".jour").first.locator(".horaire label")
+    top = first_row.first.bounding_box()
+    assert top is not None
+    for index in range(first_row.count()):
+        label = first_row.nth(index)
+        box = label.bounding_box()
+        if box is None or box["y"] != top["y"]:
+            break
+        assert_not_under_bar(page, label, f"first row, slot {index}")
+    citizen.audit("erreur-5-aucun-creneau-telephone")
+
+    # A tap on a slot at the very bottom of the screen, nothing chosen yet: once chosen, it
+    # is scrolled above the bar that now follows (the browser's own focus scrolling).
+    slots = page.locator("input[name='creneau']")
+    tapped = slots.nth(slots.count() // 3)
+    label = page.locator(f"label[for='{tapped.get_attribute('id')}']")
+    label.evaluate(
+        "label => window.scrollBy(0, label.getBoundingClientRect().bottom - innerHeight + 4)"
+    )
+    box = label.bounding_box()
+    assert box is not None and box["y"] + box["height"] > 812 - 50
+    page.mouse.click(box["x"] + 10, box["y"] + 10)  # where the finger is, no auto-scrolling
+    expect(tapped).to_be_checked()
+    expect(label).to_be_in_viewport(ratio=1)
+    assert_not_under_bar(page, label, "tapped slot")
+    citizen.watch.screenshot(f"telephone-375-{run}-touche")
+
+    # On with the keyboard, down the week (each arrow also chooses the slot it reaches).
+    expect(tapped).to_be_focused()
+    for _ in range(min(slots.count() - slots.count() // 3, 24)):
+        focused = page.evaluate("document.activeElement.id")
+        label = page.locator(f"label[for='{focused}']")
+        expect(label).to_be_in_viewport(ratio=1)
+        assert_not_under_bar(page, label, f"focused slot {focused}")
+        page.keyboard.press("ArrowRight")
+    expect(page.locator(".formulaire--creneaux .actions")).to_be_in_viewport()  # it follows
+    citizen.watch.screenshot(f"telephone-375-{run}-clavier")
+    citizen.submit("Choisir ce créneau")
+    citizen.expect_step(6)
+    citizen.watch.assert_clean()

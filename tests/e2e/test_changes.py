@@ -276,7 +276,7 @@ def test_modify_then_cancel_without_javascript_on_a_phone(open_page, mairie) -> 
 
     *_, cancellation = mairie.wait_for_emails(reference, 3)
     calendars = [p for p in cancellation.walk() if p.get_content_type() == "text/calendar"]
-    assert [part.get_param("method") for part in calendars] == ["CANCEL"]
+    assert [part.get_param("method") for part in calendars] == ["CANCEL", "CANCEL"]  # + .ics
     citizen.open(mairie.emailed_link(reference, "modify", emails=2))
     expect(page.locator("h1")).to_have_text("Rendez-vous déjà annulé")
     citizen.audit("modifier-annule")
@@ -298,3 +298,35 @@ def test_the_server_log_holds_no_link_token(open_page, mairie) -> None:
         assert time.monotonic() < deadline, f"no line {logged!r} for this request in the log"
         time.sleep(0.2)
     assert token not in log
+
+
+@pytest.mark.parametrize(("js", "run"), [(True, "js"), (False, "sans-js")], ids=["htmx", "no-js"])
+def test_a_modification_is_left_for_another_booking(open_page, mairie, js: bool, run: str) -> None:
+    """Issue 13: after a « Modifier » link, the site's address still shows the modification,
+    with the way out: « Prendre un autre rendez-vous » starts a new booking, the first one
+    stays as it is."""
+    citizen = Citizen(open_page(js=js, viewport=PHONE), f"autre-rdv-{run}")
+    page = citizen.page
+    reference = book(citizen)
+    before = mairie.booking(reference)
+    citizen.open(mairie.emailed_link(reference, "modify", emails=1))
+    citizen.open("/")
+    citizen.expect_step(1, swapped=False)
+    expect_modification_banner(page, reference)
+    citizen.audit("modifier-1-sortie")
+    citizen.submit("Prendre un autre rendez-vous")
+    citizen.expect_step(1, swapped=False)  # the announcement says the notice too:
+    left = "Votre rendez-vous déjà pris ne change pas"
+    expect(page.locator("#modification")).to_have_count(0)
+    expect(page.locator(".bandeau--info")).to_contain_text(left)
+    if js:
+        expect(page.locator("h1")).to_be_focused()
+        announced = f"Étape 1 sur 7. Vous prenez un nouveau rendez-vous. {left}"
+        expect(page.locator("#annonce")).to_contain_text(announced)
+    expect(page.get_by_role("radio", name=CCAS)).not_to_be_checked()
+    citizen.audit("autre-rendez-vous-1-type")
+    citizen.choose_type(CCAS)
+    citizen.submit("Continuer")
+    citizen.expect_step(2)
+    assert mairie.booking(reference) == before
+    citizen.watch.assert_clean()

@@ -133,7 +133,13 @@ def test_offline_list_detail_and_cancel_replayed_once(
     expect(card).to_have_count(1)
     expect(card).to_contain_text(reference)
     expect(card).to_contain_text("Confirmé")
-    expect(card).to_contain_text("Dernière mise à jour")
+    # Hours as every other page writes them, « 8 h 05 », not « 08:05 » (issue 13).
+    expect(card.locator(".appareil__maj")).to_have_text(
+        re.compile(
+            r"^Dernière mise à jour\u00a0: \d{1,2}(er)? \w+ \d{4} "
+            r"à \d{1,2}\u00a0h(\u00a0\d\d)?$"
+        )
+    )
     expect(page.locator("#bandeau-hors-ligne")).to_be_hidden()
     phone.audit("pwa-mes-rendez-vous-en-ligne")
 

@@ -34,6 +34,13 @@ from tests.integration.helpers import (
 
 PARIS = ZoneInfo("Europe/Paris")
 MODIFYING = "Vous modifiez votre rendez-vous du"
+SECOND_CHILD = {**CONTACT, "first_name": "Lou"}
+
+
+def book_at_first_offered(citizen):
+    """From step 5 on: the first slot offered, then the recap confirmed."""
+    citizen.submit(PATHS[5], {"creneau": slot_values(citizen.get(PATHS[5]).text)[0]})
+    return citizen.submit(PATHS[6], {})
 
 
 def start_modifying(citizen, settings, booking):
@@ -94,6 +101,7 @@ def test_the_old_slot_stays_booked_until_the_move_is_confirmed(citizen, settings
     assert done.url.path == PATHS[7]
     assert "Votre rendez-vous a été modifié" in visible(done)
     assert booking.reference in visible(done)
+    assert f"Un e-mail avec le nouvel horaire est envoyé à {CONTACT['email']}" in visible(done)
 
     (moved,) = bookings(settings)
     assert moved.id == booking.id
@@ -295,3 +303,63 @@ def test_a_modification_confirmed_once_the_appointment_began_is_refused(citizen,
     assert refused.status_code == 410
     assert "Rendez-vous passé" in visible(refused)
     assert snapshot(the_booking(settings, booking.id)) == snapshot(booking)
+
+
+NEW_INSTEAD = "/rendez-vous/nouveau"
+
+
+def test_a_modification_can_be_left_for_a_new_booking(citizen, settings):
+    """Issue 13: a parent opened the « Modifier » link of their first child's booking, then
+    comes back to the site for the second child. The page says a modification is under way
+    and offers to take another appointment instead; doing so leaves the booking as it was
+    and books a second one."""
+    first = book_one(citizen, settings)
+    citizen.client.cookies.clear()
+    start_modifying(citizen, settings, first)
+    held = slot_values(citizen.get(PATHS[5]).text)[1]
+    citizen.submit(PATHS[5], {"creneau": held})  # a hold for the modification
+    home = citizen.get("/")
+    assert home.url.path == PATHS[1]
+    assert MODIFYING in visible(home) and first.reference in visible(home)
+    assert f'action="{NEW_INSTEAD}"' in home.text
+    assert "Prendre un autre rendez-vous" in visible(home)
+    for headers, notice in ((HX, True), ({}, False)):  # again: nothing left to leave
+        left = citizen.client.post(
+            NEW_INSTEAD,
+            data={"_csrf_token": citizen.csrf(PATHS[1])},
+            headers=headers,
+            follow_redirects=True,
+        )
+        assert left.status_code == 200 and left.url.path == PATHS[1]
+        assert MODIFYING not in visible(left)
+        assert checked_values(left.text, "type_id") == []
+        assert ("Votre rendez-vous déjà pris ne change pas" in visible(left)) is notice
+    assert all("modifies" not in draft.data for draft in drafts(settings))
+    assert held in slot_values(walk_to(citizen, 5, contact=SECOND_CHILD)[0].text)  # released
+
+    second = book_at_first_offered(citizen)
+    assert second.url.path == PATHS[7]
+    assert "Bravo" in visible(second)
+    old, new = bookings(settings)
+    assert snapshot(old) == snapshot(first)
+    assert new.id != first.id and new.first_name == "Lou"
+
+
+def test_the_recap_of_a_modification_says_what_it_replaces(citizen, settings):
+    booking = book_one(citizen, settings)
+    start_modifying(citizen, settings, booking)
+    recap = citizen.get(PATHS[6])
+    when = f"{french_date(booking.start)} à {french_time(booking.start)}"
+    assert (
+        f"En confirmant, votre rendez-vous du {when} (référence {booking.reference}) est "
+        "remplacé par celui-ci." in visible(recap).replace("\u00a0", " ").replace(" )", ")")
+    )
+    assert f'action="{NEW_INSTEAD}"' in recap.text
+
+
+def test_leaving_needs_the_csrf_token_and_changes_nothing_without_it(citizen, settings):
+    booking = book_one(citizen, settings)
+    start_modifying(citizen, settings, booking)
+    refused = citizen.client.post(NEW_INSTEAD, data={}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert MODIFYING in visible(citizen.get(PATHS[1]))

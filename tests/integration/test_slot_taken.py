@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
+from app.db.models import SlotHold
 from tests.conftest import FIXED_NOW
 from tests.days import (
     PARIS,
@@ -24,7 +27,9 @@ from tests.integration.helpers import (
     Citizens,
     assert_fragment,
     assert_full_page,
+    drafts,
     error_summary,
+    fetch,
     summary_targets_exist,
     text_of,
     walk_to,
@@ -36,6 +41,10 @@ FIRST = first_free()
 WEEK = monday_of(FIRST.astimezone(PARIS).date()) + timedelta(days=14)
 TAKEN, NEIGHBOUR = next_free(2, after=datetime.combine(WEEK, datetime.min.time(), PARIS))
 GONE = "Ce créneau n'est plus disponible. Choisissez-en un autre."
+
+
+def holds(settings) -> list[SlotHold]:
+    return fetch(settings, select(SlotHold))
 
 
 def someone(n: int) -> dict[str, str]:
@@ -149,3 +158,29 @@ def test_a_refusal_from_the_recap_or_too_late_gets_the_whole_step(citizen):
     assert too_late.status_code == 422
     assert_fragment(too_late)
     assert "HX-Retarget" not in too_late.headers
+
+
+def test_a_start_off_the_grid_is_refused_and_nothing_is_held(citizen, settings):
+    """Only a start the engine offers may be held: a slot's start a microsecond later (a
+    forged or altered form) is refused like a slot no longer free, with or without htmx,
+    on the week it falls in, and the recap stays out of reach."""
+    walk_to(citizen, 5)
+    assert TAKEN.isoformat() in week_page(citizen)
+    forged = TAKEN + timedelta(microseconds=1)
+    for htmx in (False, True):
+        response = pick(citizen, forged, htmx=htmx)
+        assert response.status_code == 422
+        (assert_fragment if htmx else assert_full_page)(response)
+        text = text_of(response.text)
+        assert GONE in text_of(error_summary(response.text))
+        assert french_week(WEEK) in text
+        assert TAKEN.isoformat() in slot_values(response.text)  # the real slot still free
+        assert "horaire--pris" not in response.text
+    assert all("slot_start" not in draft.data for draft in drafts(settings))
+    assert holds(settings) == []
+    recap = citizen.get(PATHS[6], follow_redirects=False)
+    assert recap.status_code == 303 and recap.headers["location"] == PATHS[5]
+    # The slot itself, as offered, is taken as usual.
+    assert pick(citizen, TAKEN, htmx=False).headers["location"] == PATHS[6]
+    (hold,) = holds(settings)
+    assert hold.start == TAKEN

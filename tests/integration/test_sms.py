@@ -20,6 +20,7 @@ from tests.conftest import FIXED_NOW
 from tests.days import first_free
 from tests.integration.fake_sms_apis import FakeBrevo, FakeOvh, FakeWebhook
 from tests.integration.flow import book
+from tests.integration.helpers import text_of
 from tests.integration.mail_helpers import deliver, outbox, run, sms_when
 
 BREVO_KEY = "xkeysib-test-0123456789abcdef"
@@ -154,9 +155,25 @@ def subscribe(settings) -> None:
     asyncio.run(run(go)(settings.database_url))
 
 
+SENT_EMAIL = "Un e-mail de confirmation est envoyé à camille.dupont@example.org"
+SENT_SMS = "et un SMS au 06 12 34 56 78"
+
+
 def test_no_sms_unless_the_commune_subscribed(citizen, settings):
-    book(citizen)
+    _, confirmation = book(citizen)
     assert [row.channel for row in outbox(settings)] == ["email"]
+    # The confirmation page says where the e-mail goes, and promises no SMS (issue 13).
+    shown = text_of(confirmation.text).replace("\u00a0", " ")
+    assert SENT_EMAIL in shown
+    assert "SMS" not in shown
+
+
+def test_the_confirmation_page_says_where_the_email_and_the_sms_go(citizen, settings):
+    subscribe(settings)
+    _, confirmation = book(citizen)
+    assert sorted(row.channel for row in outbox(settings)) == ["email", "sms"]
+    shown = text_of(confirmation.text).replace("\u00a0", " ")
+    assert f"{SENT_EMAIL} {SENT_SMS}" in shown
 
 
 def test_a_subscribed_commune_texts_the_confirmation_through_its_operator(

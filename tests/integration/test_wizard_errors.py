@@ -194,6 +194,43 @@ def test_mobile_numbers_in_usual_spellings_are_accepted(citizen, phone):
     assert response.url.path == PATHS[5]
 
 
+PREDEMANDE_WRONG = (
+    "Le champ « Numéro de pré-demande » attend un numéro de dix caractères, lettres et "
+    "chiffres, par exemple 2A3B4C5D6E (un numéro par personne, séparés par des virgules)."
+)
+
+
+@pytest.mark.parametrize("typed", ["abc!!", "Test", "2A3B4C5D6", "2A3B4C5D6E7", "2A3B4C5D6É"])
+def test_a_pre_application_number_not_of_ten_letters_and_digits_is_refused(
+    citizen, settings, typed
+):
+    walk_to(citizen, 4, title=PASSPORT, people=2)
+    response = citizen.submit(PATHS[4], {**CONTACT, "extra_predemande": typed})
+    assert response.status_code == 422
+    page = response.text
+    assert_invalid(page, "extra_predemande", PREDEMANDE_WRONG.replace("\u00a0", " "))
+    assert value_of(page, "extra_predemande") == typed  # kept as typed, to correct it
+    assert all("contact" not in draft.data for draft in drafts(settings))
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("2A3B4C5D6E", "2A3B4C5D6E"),
+        (" 2a3b 4c5d 6e ", "2A3B4C5D6E"),
+        ("2A3B4C5D6E, 7f8g9h0j1k", "2A3B4C5D6E, 7F8G9H0J1K"),
+        ("2A3B4C5D6E ; 7F8G9H0J1K", "2A3B4C5D6E, 7F8G9H0J1K"),
+        ("", ""),  # not required
+    ],
+)
+def test_pre_application_numbers_are_normalised(citizen, settings, typed, stored):
+    walk_to(citizen, 4, title=PASSPORT, people=2)
+    response = citizen.submit(PATHS[4], {**CONTACT, "extra_predemande": typed})
+    assert response.status_code == 200 and response.url.path == PATHS[5]
+    (draft,) = drafts(settings)
+    assert draft.data["contact"]["extra"]["predemande"] == stored
+
+
 def test_markup_typed_in_a_name_comes_back_escaped(citizen):
     walk_to(citizen, 4)
     typed = "<script>alert(1)</script>"

@@ -517,6 +517,9 @@ def test_slot_fits_misaligned_outside_or_other_zone():
     assert slot_fits(q, at(MONDAY, 12)) == ()
     assert slot_fits(q, at(MONDAY + timedelta(days=2), 8, 30)) == ()  # after last_day
     assert slot_fits(q, datetime(2026, 6, 1, 6, 30, tzinfo=UTC)) == (1, 2)
+    # A microsecond off a free slot, either way, is no slot (issue 13).
+    assert slot_fits(q, at(MONDAY, 8, 30) + timedelta(microseconds=1)) == ()
+    assert slot_fits(q, at(MONDAY, 8, 30) - timedelta(microseconds=1)) == ()
 
 
 def test_slot_fits_in_repeated_autumn_hour():

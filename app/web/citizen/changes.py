@@ -16,7 +16,15 @@ from app.booking.links import LinkClaim, LinkState, Purpose
 from app.db.models import Booking
 from app.french import long_date, time_of_day
 from app.web.citizen.forms import read_form
-from app.web.citizen.session import CitizenContext, Visit, draft_cookie, see_other
+from app.web.citizen.session import (
+    DRAFT_COOKIE,
+    CitizenContext,
+    Visit,
+    current_draft,
+    draft_cookie,
+    restart,
+    see_other,
+)
 from app.web.citizen.view import step_context
 from app.web.pwa.memo import device_memo
 from app.web.rendering import render
@@ -139,6 +147,21 @@ class ChangesController(Controller):
         ctx = CitizenContext.of(request)
         draft_token, _ = await ctx.drafts.create(changes.modification_state(booking), ctx.now)
         return see_other(wizard.step(1).path, draft_cookie(ctx.settings, draft_token))
+
+    @post("/nouveau", name="booking-new-instead")
+    async def new_instead(self, request: AnyRequest) -> Redirect:
+        """Leaves a modification under way for a new booking: the modification's draft and
+        its hold are forgotten, the booking stays as it is, step 1 starts afresh."""
+        ctx = CitizenContext.of(request)
+        draft = await current_draft(request, ctx)
+        if draft is None or draft.booking_id is not None:
+            return see_other(wizard.step(1).path)
+        if not changes.modified_booking_id(draft.state):
+            return see_other(wizard.step(1).path)  # already a new booking: nothing to leave
+        await ctx.drafts.discard(draft.id)
+        response = restart("nouveau")
+        response.delete_cookie(DRAFT_COOKIE, path="/rendez-vous")
+        return response
 
     @get("/annuler/{token:str}", name="booking-cancel")
     async def cancel_page(

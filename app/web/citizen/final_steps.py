@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from app.booking.catalogue import current_commune
 from app.booking.changes import ChangeRefused, modified_booking_id, move
 from app.booking.limits import LimitReached
 from app.booking.planning import WeekPlanner, monday_of
+from app.booking.reference import reference
 from app.booking.service import (
     Confirmed,
     DraftUnusable,
@@ -28,6 +29,7 @@ from app.booking.service import (
 )
 from app.booking.shared_weeks import SharedWeek, SharedWeeks
 from app.calendar_sync.ics import booking_calendar
+from app.notifications.events import sms_recipient
 from app.web.citizen.changes import refused_modification
 from app.web.citizen.forms import read_form
 from app.web.citizen.notices import limit_message, too_many_holds_message
@@ -126,7 +128,12 @@ class FinalStepsController(Controller):
                 status_code=429,
             )
         if isinstance(result, SlotTaken):
-            if shown_week is not None and not result.too_late and wants_fragment(request):
+            if (
+                shown_week is not None
+                and not result.too_late
+                and _names_a_slot(start)
+                and wants_fragment(request)
+            ):
                 # Picked in the week on screen: only that slot changes (decision 69).
                 return render_into(
                     "citizen/step5_taken.html",
@@ -300,10 +307,15 @@ class FinalStepsController(Controller):
             return confirmed
         ctx, booking = confirmed
         tz = ZoneInfo(booking.type.site.timezone)
+        async with request.app.state.db.read() as session:
+            data = await reference(session)
+        request.state.reference = data  # the page's frame reads the commune from it
+        commune = data.commune
         context = await step_context(
             request,
             7,
             booking=booking,
+            sms_to=sms_recipient(commune.sms_enabled, booking.phone) if commune else None,
             start=booking.start.astimezone(tz),
             end=booking.end.astimezone(tz),
             device_memo=device_memo(booking, ctx.settings.secret_key),
@@ -333,6 +345,12 @@ class FinalStepsController(Controller):
 
 def _minutes_left(now: datetime, until: datetime) -> int:
     return max(0, -((now - until) // timedelta(minutes=1)))  # rounded up
+
+
+def _names_a_slot(start: datetime) -> bool:
+    """Whether `start` can be a slot of the page: slots are named by their whole second
+    (`citizen/slots.html`), so a start a fraction of a second off one would name it."""
+    return start == datetime.fromtimestamp(int(start.timestamp()), UTC)
 
 
 def _parse_instant(raw: str) -> datetime | None:

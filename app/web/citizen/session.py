@@ -29,6 +29,10 @@ RESTART_REASONS = {
         "type de rendez-vous : cela ne prend que quelques minutes."
     ),
     "type": "Ce type de rendez-vous n'est plus proposé. Choisissez-en un autre.",
+    "nouveau": (
+        "Vous prenez un nouveau rendez-vous. Votre rendez-vous déjà pris ne change pas : "
+        "il reste réservé tel quel."
+    ),
 }
 
 

@@ -7,7 +7,7 @@ import json
 from functools import cache
 from typing import Any
 
-from litestar import Request, get
+from litestar import HttpMethod, Request, get, route
 from litestar.response import Response
 
 from app.settings import PROJECT_ROOT
@@ -96,7 +96,7 @@ def manifest_for(commune_name: str, color: str) -> dict[str, Any]:
     }
 
 
-@get("/manifest.webmanifest", name="manifest")
+@route("/manifest.webmanifest", http_method=[HttpMethod.GET, HttpMethod.HEAD], name="manifest")
 async def manifest(request: Request[Any, Any, Any]) -> Response[bytes]:
     from app.booking.catalogue import current_commune
 
