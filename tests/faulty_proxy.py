@@ -48,6 +48,8 @@ class FaultyProxy:
         self.mode = PASS
         self.delay = delay
         self.requests = 0
+        # (method, status) of each request answered by the server, in order.
+        self.exchanges: list[tuple[str, int]] = []
         proxy = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -67,10 +69,15 @@ class FaultyProxy:
                         return
                     if proxy.mode == SLOW:
                         time.sleep(proxy.delay)
+                    method = request.split(b" ", 1)[0].decode()
+                    status = 0
                     with socket.create_connection(("127.0.0.1", proxy.upstream_port)) as up:
                         up.sendall(request)
                         while chunk := up.recv(65536):
+                            if not status:
+                                status = int(chunk.split(b" ", 2)[1])
                             self.request.sendall(chunk)
+                    proxy.exchanges.append((method, status))
                     return
 
         class Server(socketserver.ThreadingTCPServer):
