@@ -101,10 +101,12 @@ class Settings:
     # from it, and calendar UIDs use a neutral domain).
     public_url: str = ""
     # Calendar bridge: how often `creneau sync-calendars --loop` reads the calendars, how
-    # long one CalDAV request may take, and a CA bundle for servers signed by the
+    # long one CalDAV request may take (a whole calendar's listing: longer, a cold server
+    # may take minutes for thousands of events), and a CA bundle for servers signed by the
     # commune's own authority (empty: the system's authorities).
     calendar_sync_minutes: int = 10
     caldav_timeout_seconds: float = 20.0
+    caldav_listing_timeout_seconds: float = 600.0
     caldav_ca_bundle: str = ""
     # Development aids (the /_dev/mail mailbox); on for `make run`, off otherwise.
     debug: bool = False
@@ -174,6 +176,7 @@ class Settings:
             public_url=env.get("CRENEAU_PUBLIC_URL", "").rstrip("/"),
             calendar_sync_minutes=int(env.get("CRENEAU_CALENDAR_SYNC_MINUTES") or 10),
             caldav_timeout_seconds=float(env.get("CRENEAU_CALDAV_TIMEOUT") or 20),
+            caldav_listing_timeout_seconds=float(env.get("CRENEAU_CALDAV_LISTING_TIMEOUT") or 600),
             caldav_ca_bundle=env.get("CRENEAU_CALDAV_CA_BUNDLE", ""),
             debug=debug,
             access_log=_bool(env.get("CRENEAU_ACCESS_LOG"), debug),
