@@ -149,6 +149,11 @@ async def _record(
         if drift:
             published.drift = f"{now:%d/%m/%Y %H:%M} UTC — {drift}"
         published.updated_at = now
+        # The server took the write: a connection flagged « en échec » by earlier
+        # publishing failures is in service again (an import that fails flags it again).
+        connection = await session.get(CalendarConnection, connection_id)
+        if connection is not None and connection.status == "failing":
+            connection.status, connection.last_error = "ok", ""
 
 
 async def _flag(db: Database, connection_id: int, message: str) -> None:
