@@ -50,6 +50,9 @@ class FaultyProxy:
         self.requests = 0
         # (method, status) of each request answered by the server, in order.
         self.exchanges: list[tuple[str, int]] = []
+        # In SLOW mode, only the requests containing these bytes are slow (None: all), as
+        # a cold server is slow to list a whole calendar and quick at the rest.
+        self.slow_only: bytes | None = None
         proxy = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -67,7 +70,9 @@ class FaultyProxy:
                             b"Connection: close\r\n\r\n"
                         )
                         return
-                    if proxy.mode == SLOW:
+                    if proxy.mode == SLOW and (
+                        proxy.slow_only is None or proxy.slow_only in request
+                    ):
                         time.sleep(proxy.delay)
                     method = request.split(b" ", 1)[0].decode()
                     status = 0
