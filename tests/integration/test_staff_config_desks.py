@@ -201,10 +201,18 @@ def test_the_calendar_page_shows_the_connection_state_and_the_drifts_restored(
     async def connected_with_a_drift(db):
         async with db.write() as session:
             connection = await save_connection(
-                session, settings, desk_id=desk.id, server_url="https://agenda.invalid/",
-                username="accueil", password="secret",
-                publish_calendar_url="https://agenda.invalid/rdv/", read_calendar_urls=[], all_busy=False, agent_email="", now=FIXED_NOW,
-            )  # fmt: skip
+                session,
+                settings,
+                desk_id=desk.id,
+                server_url="https://agenda.invalid/",
+                username="accueil",
+                password="secret",
+                publish_calendar_url="https://agenda.invalid/rdv/",
+                read_calendar_urls=[],
+                all_busy=False,
+                agent_email="",
+                now=FIXED_NOW,
+            )
             connection.status, connection.last_error = "failing", "Le serveur ne répond pas."
             session.add(
                 PublishedEvent(
@@ -246,5 +254,5 @@ def test_the_commune_chooses_what_agents_calendars_show_of_citizens(admin_client
     )
     assert "Le choix est enregistré" in text_of(chosen.text)
     assert fetch(settings, select(Commune.calendar_details)) == ["reference"]
-    assert fetch(settings, select(AuditEvent.action).where(
-        AuditEvent.action == "commune.calendar_details")) == ["commune.calendar_details"]  # fmt: skip
+    audited = select(AuditEvent.action).where(AuditEvent.action == "commune.calendar_details")
+    assert fetch(settings, audited) == ["commune.calendar_details"]
