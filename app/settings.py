@@ -250,10 +250,12 @@ class Settings:
     # from it, and calendar UIDs use a neutral domain).
     public_url: str = ""
     # Calendar bridge: how often `creneau sync-calendars --loop` reads the calendars, how
-    # long one CalDAV request may take, and a CA bundle for servers signed by the
+    # long one CalDAV request may take (a whole calendar's listing: longer, a cold server
+    # may take minutes for thousands of events), and a CA bundle for servers signed by the
     # commune's own authority (empty: the system's authorities).
     calendar_sync_minutes: int = 10
     caldav_timeout_seconds: float = 20.0
+    caldav_listing_timeout_seconds: float = 600.0
     caldav_ca_bundle: str = ""
     # Development aids (the /_dev/mail mailbox); on for `make run`, off otherwise.
     debug: bool = False
@@ -349,6 +351,9 @@ class Settings:
             ),
             caldav_timeout_seconds=_number(
                 env, "CRENEAU_CALDAV_TIMEOUT", 20.0, 1, 600, " de secondes"
+            ),
+            caldav_listing_timeout_seconds=_number(
+                env, "CRENEAU_CALDAV_LISTING_TIMEOUT", 600.0, 1, 24 * 3600, " de secondes"
             ),
             caldav_ca_bundle=_readable_file(env, "CRENEAU_CALDAV_CA_BUNDLE"),
             debug=debug,

@@ -8,13 +8,19 @@ written straight into its storage folder, then synced through an HTTP proxy that
 the requests. Measured: the first (full) sync, then an incremental sync after one event
 changed, then one after nothing changed. The incremental sync must cost in proportion to
 the changes (requests, objects downloaded), not to the calendar.
+
+Meanwhile a "citizen" thread writes to the database every 50 ms, as a booking does (one
+short `BEGIN IMMEDIATE` transaction on SQLite): its longest wait is printed per sync. A
+citizen must never wait more than a fraction of a second on a sync.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -115,22 +121,42 @@ async def run(events: int) -> None:
                 connection_id = connection.id
 
             network = [0.0]
-            real_fetch = importer.fetch_changes
 
-            def timed_fetch(*args, **kwargs):
-                started = time.perf_counter()
-                try:
-                    return real_fetch(*args, **kwargs)
-                finally:
-                    network[0] += time.perf_counter() - started
+            def timed(real):
+                def call(*args, **kwargs):
+                    started = time.perf_counter()
+                    try:
+                        return real(*args, **kwargs)
+                    finally:
+                        network[0] += time.perf_counter() - started
 
-            importer.fetch_changes = timed_fetch
+                return call
+
+            importer.list_changes = timed(importer.list_changes)
+            importer.download = timed(importer.download)
+
+            def citizen(stop: threading.Event, waits: list[float]) -> None:
+                path = str(workdir / "bench.db")
+                with sqlite3.connect(path, timeout=60, isolation_level=None) as connection:
+                    while not stop.wait(0.05):
+                        started = time.perf_counter()
+                        connection.execute("BEGIN IMMEDIATE")
+                        connection.execute("UPDATE commune SET contact_phone = contact_phone")
+                        connection.execute("COMMIT")
+                        waits.append(time.perf_counter() - started)
 
             async def measured(label: str) -> None:
                 before = proxy.requests
                 network[0] = 0.0
+                stop, waits = threading.Event(), [0.0]
+                writer = threading.Thread(target=citizen, args=(stop, waits))
+                writer.start()
                 started = time.perf_counter()
-                report = await sync_connection(db, settings, connection_id, NOW)
+                try:
+                    report = await sync_connection(db, settings, connection_id, NOW)
+                finally:
+                    stop.set()
+                    writer.join()
                 elapsed = time.perf_counter() - started
                 async with db.read() as session:
                     blocked = (
@@ -142,7 +168,7 @@ async def run(events: int) -> None:
                     f"ours {(elapsed - network[0]) * 1000:6.0f} ms)  "
                     f"{proxy.requests - before:3d} requests  "
                     f"{report.changed:5d} objects fetched  {report.deleted} deleted  "
-                    f"{blocked} absences"
+                    f"{blocked} absences  citizen's longest wait {max(waits) * 1000:5.0f} ms"
                 )
 
             print(f"calendar: {events} events ({events // 5} weekly recurrences), Radicale, SQLite")

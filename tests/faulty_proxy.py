@@ -48,6 +48,11 @@ class FaultyProxy:
         self.mode = PASS
         self.delay = delay
         self.requests = 0
+        # (method, status) of each request answered by the server, in order.
+        self.exchanges: list[tuple[str, int]] = []
+        # In SLOW mode, only the requests containing these bytes are slow (None: all), as
+        # a cold server is slow to list a whole calendar and quick at the rest.
+        self.slow_only: bytes | None = None
         proxy = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -65,12 +70,19 @@ class FaultyProxy:
                             b"Connection: close\r\n\r\n"
                         )
                         return
-                    if proxy.mode == SLOW:
+                    if proxy.mode == SLOW and (
+                        proxy.slow_only is None or proxy.slow_only in request
+                    ):
                         time.sleep(proxy.delay)
+                    method = request.split(b" ", 1)[0].decode()
+                    status = 0
                     with socket.create_connection(("127.0.0.1", proxy.upstream_port)) as up:
                         up.sendall(request)
                         while chunk := up.recv(65536):
+                            if not status:
+                                status = int(chunk.split(b" ", 2)[1])
                             self.request.sendall(chunk)
+                    proxy.exchanges.append((method, status))
                     return
 
         class Server(socketserver.ThreadingTCPServer):

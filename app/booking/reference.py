@@ -56,6 +56,7 @@ class CommuneInfo:
     legal_notice_html: str
     accessibility_md: str
     accessibility_html: str
+    calendar_details: str
 
 
 @dataclass(frozen=True)

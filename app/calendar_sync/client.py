@@ -5,13 +5,24 @@ function here blocks, so async callers run them with `asyncio.to_thread`. Errors
 this module as `CalendarUnreachable` (try again later), `CalendarRefused` (the server
 said no: credentials, rights, a missing calendar) or `PreconditionFailed` (a 412 on a
 conditional write).
+
+One client per account is kept and reused (`_clients`): its HTTP session keeps the
+connection open and it sends Basic credentials with the first request, so an operation
+costs its own requests only (no unauthenticated request answered 401, no PUT body sent
+twice). A server that refuses Basic gets a client that negotiates (Digest) once.
+Listing a whole calendar may take minutes on a cold server: it has its own, longer
+deadline (`Account.listing_timeout`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Coroutine
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import niquests
@@ -33,6 +44,9 @@ class Account:
     timeout: float = 20.0
     # A CA bundle for servers signed by the commune's own authority; None: the system's.
     ca_bundle: str | None = None
+    # The deadline of a whole calendar's listing (a first sync, a refused token): a cold
+    # server may take minutes to answer it for thousands of events.
+    listing_timeout: float = 600.0
 
     @property
     def verify(self) -> bool | str:
@@ -138,17 +152,91 @@ def discover(account: Account) -> str:
     return account.url
 
 
-def connect(account: Account) -> DAVClient:
+def connect(account: Account, *, basic: bool = True) -> DAVClient:
+    """A new client for `account`; with `basic`, Basic credentials go with every request
+    from the first one (no 401 round trip), else they are negotiated on the first 401."""
     return DAVClient(
         url=account.url,
         username=account.username,
         password=account.password,
+        auth_type="basic" if basic else None,
         # caldav annotates `timeout` as int, but hands it to niquests, which takes seconds
         # as a float.
         timeout=account.timeout,  # type: ignore[arg-type]
         ssl_verify_cert=account.verify,
         enable_rfc6764=False,
     )
+
+
+T = TypeVar("T")
+# Accounts whose clients are kept; the least recently used beyond this are closed.
+KEPT_ACCOUNTS = 64
+
+
+@dataclass
+class _Kept:
+    idle: list[DAVClient] = field(default_factory=list)
+    # The server refused Basic with a 401: negotiate (Digest) instead.
+    negotiate: bool = False
+
+
+_clients: OrderedDict[Account, _Kept] = OrderedDict()
+_clients_lock = threading.Lock()
+
+
+@contextmanager
+def _client(account: Account) -> Iterator[DAVClient]:
+    """The account's kept client (a second one while the first is busy in another thread:
+    a client is used by one thread at a time), given back after use."""
+    with _clients_lock:
+        kept = _clients.setdefault(account, _Kept())
+        _clients.move_to_end(account)
+        while len(_clients) > KEPT_ACCOUNTS:
+            _account, evicted = _clients.popitem(last=False)
+            for old in evicted.idle:
+                old.close()
+        davclient = kept.idle.pop() if kept.idle else None
+        negotiate = kept.negotiate
+    if davclient is None:
+        davclient = connect(account, basic=not negotiate)
+    try:
+        yield davclient
+    finally:
+        with _clients_lock:
+            if _clients.get(account) is kept and len(kept.idle) < 4:
+                kept.idle.append(davclient)
+            else:
+                davclient.close()
+
+
+def _run(account: Account, work: Callable[[DAVClient], T]) -> T:
+    """Runs `work` with the account's client; a 401 to Basic credentials is retried once
+    with a client that negotiates the server's scheme, which is then kept."""
+    basic = False
+    try:
+        with _client(account) as davclient:
+            basic = davclient.auth_type == "basic"
+            return work(davclient)
+    except error.AuthorizationError as problem:
+        if not basic or getattr(problem, "status", None) != 401:
+            raise
+    with _clients_lock:
+        kept = _clients.setdefault(account, _Kept())
+        kept.negotiate = True
+        for old in kept.idle:
+            old.close()
+        kept.idle.clear()
+    with _client(account) as davclient:
+        return work(davclient)
+
+
+def forget_clients() -> None:
+    """Closes every kept client (tests, and a process about to exit)."""
+    with _clients_lock:
+        for kept in _clients.values():
+            for old in kept.idle:
+                old.close()
+        _clients.clear()
 
 
 def _translate(problem: Exception) -> CalendarError:
@@ -186,13 +274,15 @@ def _status_in(text: str) -> int | None:
 def list_calendars(account: Account) -> list[CalendarInfo]:
     """The calendars of the account's principal (current-user-principal, then
     calendar-home-set, as RFC 4791 §6.2.1 describes)."""
+
+    def work(davclient: DAVClient) -> list[CalendarInfo]:
+        return [
+            CalendarInfo(str(calendar.url), calendar.get_display_name() or "")
+            for calendar in davclient.principal().calendars()
+        ]
+
     try:
-        with connect(account) as client:
-            principal = client.principal()
-            return [
-                CalendarInfo(str(calendar.url), calendar.get_display_name() or "")
-                for calendar in principal.calendars()
-            ]
+        return _run(account, work)
     except Exception as problem:
         raise _translate(problem) from problem
 
@@ -202,13 +292,24 @@ CALENDAR_TYPE = "{urn:ietf:params:xml:ns:caldav}calendar"
 
 def is_calendar(account: Account, url: str) -> bool:
     """Whether `url` is a calendar collection (its DAV:resourcetype says so)."""
+
+    def work(davclient: DAVClient) -> bool:
+        properties = davclient.calendar(url=url).get_properties([dav.ResourceType()])
+        types = properties.get(dav.ResourceType.tag) or []
+        return CALENDAR_TYPE in (types if isinstance(types, list) else [types])
+
     try:
-        with connect(account) as client:
-            properties = client.calendar(url=url).get_properties([dav.ResourceType()])
-            types = properties.get(dav.ResourceType.tag) or []
-            return CALENDAR_TYPE in (types if isinstance(types, list) else [types])
+        return _run(account, work)
     except Exception as problem:
         raise _translate(problem) from problem
+
+
+def _text(obj: CalendarObjectResource) -> str:
+    """The object's data exactly as the server sent it ("" when it sent none)."""
+    raw = obj.raw_data
+    if raw is None:
+        return ""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
 def _multiget(calendar: Calendar, hrefs: list[str]) -> list[RemoteObject]:
@@ -217,53 +318,128 @@ def _multiget(calendar: Calendar, hrefs: list[str]) -> list[RemoteObject]:
     found = []
     for offset in range(0, len(hrefs), MULTIGET_BATCH):
         urls = [base.join(href) for href in hrefs[offset : offset + MULTIGET_BATCH]]
-        for url, data, tags in calendar._multiget(urls):
-            found.append(RemoteObject(href_of(url), tags.get(dav.GetEtag.tag, ""), data))
+        objects: list[CalendarObjectResource] | Coroutine[object, object, object] = (
+            calendar.multiget(urls)
+        )
+        # caldav's methods are typed for its asynchronous client too; ours is synchronous.
+        assert not isinstance(objects, Coroutine), "the synchronous DAVClient returns none"
+        for obj in objects:
+            found.append(RemoteObject(href_of(obj.url), obj.etag or "", _text(obj)))
     return found
 
 
-def _etag(obj: CalendarObjectResource) -> str:
-    etag: str = (getattr(obj, "props", None) or {}).get(dav.GetEtag.tag, "")
-    return etag
+@dataclass(frozen=True)
+class Listing:
+    """What changed in a calendar since a sync token (hrefs and ETags, data only when the
+    server sent it with the list), or the whole calendar when `complete` (a first sync
+    or a full listing: anything not listed was deleted)."""
+
+    etags: dict[str, str]
+    loaded: dict[str, RemoteObject]
+    deleted: list[str]
+    sync_token: str | None
+    complete: bool
+
+    def to_download(self, known: dict[str, str] | None) -> list[str]:
+        """The hrefs whose data is still needed: changed since the token, or (listing)
+        not sent with the list and whose ETag differs from the one stored."""
+        if not self.complete:
+            return [href for href in self.etags if href not in self.loaded]
+        known = known or {}
+        return [
+            href
+            for href, etag in self.etags.items()
+            if href not in self.loaded and (not etag or known.get(href) != etag)
+        ]
+
+
+# An expired sync token (RFC 6578 §3.2), or a server without the sync-collection report.
+_RESYNC = {dav.ValidSyncToken.tag, dav.SupportedReport.tag}
+
+
+def _token_refused(problem: error.DAVError) -> bool:
+    """Whether a failed sync-collection asks for a full listing rather than being a
+    real refusal (wrong credentials, or a precondition other than the token's)."""
+    if isinstance(problem, error.AuthorizationError):
+        preconditions = set(problem.preconditions or ())
+        if preconditions & _RESYNC:
+            return True
+        return not preconditions and problem.status != 401
+    return True
+
+
+@contextmanager
+def _deadline(davclient: DAVClient, seconds: float) -> Iterator[None]:
+    """A longer deadline for one long request of this (thread's own) client."""
+    usual = davclient.timeout
+    davclient.timeout = seconds  # type: ignore[assignment]  # seconds, as niquests takes
+    try:
+        yield
+    finally:
+        davclient.timeout = usual
+
+
+def list_changes(
+    account: Account, calendar_url: str, sync_token: str | None, known: dict[str, str] | None
+) -> Listing:
+    """The hrefs and ETags that changed since `sync_token` (RFC 6578 sync-collection).
+    Without a token, or when the server refuses it or lacks the report, the whole
+    calendar is listed (with the listing's longer deadline). `known` (href → ETag stored)
+    may be None when a token is given: a refused token then raises `TokenRefused`, so
+    the caller reads its ETags only when needed."""
+
+    def work(davclient: DAVClient) -> Listing:
+        calendar = davclient.calendar(url=calendar_url)
+        if sync_token:
+            try:
+                result = _objects(calendar, sync_token, disable_fallback=True)
+            except error.DAVError as problem:
+                if not _token_refused(problem):
+                    raise
+                if known is None:
+                    raise TokenRefused(str(problem)) from problem
+            else:
+                deleted = {href_of(url) for url in result.deleted_urls}
+                etags = {
+                    href_of(obj.url): obj.etag or ""
+                    for obj in result.objects
+                    if href_of(obj.url) not in deleted
+                }
+                return Listing(etags, {}, sorted(deleted), _real_token(result.sync_token), False)
+        with _deadline(davclient, account.listing_timeout):
+            return _full_listing(calendar, known or {})
+
+    try:
+        return _run(account, work)
+    except Exception as problem:
+        raise _translate(problem) from problem
+
+
+def download(account: Account, calendar_url: str, hrefs: list[str]) -> list[RemoteObject]:
+    """The objects at `hrefs` (calendar-multiget, `MULTIGET_BATCH` per request); an object
+    deleted meanwhile is left out."""
+
+    def work(davclient: DAVClient) -> list[RemoteObject]:
+        return _multiget(davclient.calendar(url=calendar_url), hrefs)
+
+    try:
+        return _run(account, work) if hrefs else []
+    except Exception as problem:
+        raise _translate(problem) from problem
 
 
 def fetch_changes(
     account: Account, calendar_url: str, sync_token: str | None, known: dict[str, str] | None
 ) -> Changes:
-    """The objects that changed since `sync_token` (RFC 6578 sync-collection). Without a
-    token, or when the server refuses it or lacks the report, the whole calendar is
-    listed (hrefs and ETags) and only objects whose ETag differs from `known` are
-    downloaded. `known` (href → ETag stored) may be None when a token is given: a refused
-    token then raises `TokenRefused`, so the caller reads its ETags only when needed."""
-    try:
-        with connect(account) as client:
-            calendar = client.calendar(url=calendar_url)
-            if sync_token:
-                try:
-                    result = _objects(calendar, sync_token, disable_fallback=True)
-                except error.DAVError as problem:
-                    # 403 valid-sync-token (RFC 6578 §3.2) or an unsupported report: list
-                    # the whole calendar instead; a real permission problem stays one.
-                    if calendar._is_genuine_authorization_error(problem):
-                        raise
-                    if known is None:
-                        raise TokenRefused(str(problem)) from problem
-                else:
-                    deleted = {href_of(url) for url in result.deleted_urls}
-                    changed = [
-                        href_of(obj.url)
-                        for obj in result.objects
-                        if href_of(obj.url) not in deleted
-                    ]
-                    return Changes(
-                        upserts=_multiget(calendar, changed) if changed else [],
-                        deleted=sorted(deleted),
-                        sync_token=_real_token(result.sync_token),
-                        complete=False,
-                    )
-            return _full_listing(calendar, known or {})
-    except Exception as problem:
-        raise _translate(problem) from problem
+    """`list_changes`, then the data of every object it names."""
+    listing = list_changes(account, calendar_url, sync_token, known)
+    upserts = [
+        obj
+        for href, obj in listing.loaded.items()
+        if not listing.complete or (known or {}).get(href) != obj.etag or not obj.etag
+    ]
+    upserts += download(account, calendar_url, listing.to_download(known))
+    return Changes(upserts, listing.deleted, listing.sync_token, listing.complete)
 
 
 def _objects(
@@ -271,7 +447,7 @@ def _objects(
 ) -> SynchronizableCalendarObjectCollection:
     """The calendar's hrefs and ETags (objects not loaded) changed since `sync_token`, or
     all of them without one."""
-    result = calendar.objects_by_sync_token(
+    result = calendar.get_objects_by_sync_token(
         sync_token=sync_token, load_objects=False, disable_fallback=disable_fallback
     )
     # caldav's methods are typed for its asynchronous client too; ours is synchronous.
@@ -284,9 +460,9 @@ def _real_token(token: object) -> str | None:
     return None if not text or text.startswith("fake-") else text
 
 
-def _full_listing(calendar: Calendar, known: dict[str, str]) -> Changes:
+def _full_listing(calendar: Calendar, known: dict[str, str]) -> Listing:
     # With no token, the library asks for the whole collection by sync-collection, or
-    # lists it (calendar-query) when the server cannot.
+    # lists it (calendar-query, data included) when the server cannot.
     result = _objects(calendar, None)
     listed: dict[str, str] = {}
     loaded: dict[str, RemoteObject] = {}
@@ -295,22 +471,12 @@ def _full_listing(calendar: Calendar, known: dict[str, str]) -> Changes:
         href = href_of(obj.url)
         if href in removed:  # some servers list past deletions even without a token
             continue
-        listed[href] = _etag(obj)
-        data = getattr(obj, "_data", None) or getattr(obj, "_raw_data", None)
+        listed[href] = obj.etag or ""
+        data = _text(obj)
         if data:
-            loaded[href] = RemoteObject(href, listed[href], str(data))
-    to_fetch = [
-        href
-        for href, etag in listed.items()
-        if href not in loaded and (not etag or known.get(href) != etag)
-    ]
-    upserts = [obj for href, obj in loaded.items() if known.get(href) != obj.etag or not obj.etag]
-    upserts += _multiget(calendar, to_fetch) if to_fetch else []
-    return Changes(
-        upserts=upserts,
-        deleted=sorted(set(known) - set(listed)),
-        sync_token=_real_token(result.sync_token),
-        complete=True,
+            loaded[href] = RemoteObject(href, listed[href], data)
+    return Listing(
+        listed, loaded, sorted(set(known) - set(listed)), _real_token(result.sync_token), True
     )
 
 
@@ -338,15 +504,14 @@ def put_object(
     elif etag:
         headers["If-Match"] = etag
     try:
-        with connect(account) as client:
-            response = client.put(url, body, headers)
-            if response.status not in (200, 201, 204):
-                raise _status_error(response.status, "PUT")
-            new_etag = response.headers.get("ETag") or ""
-            if not new_etag and url:
-                # RFC 4791 §5.3.4: a server that changed what we sent gives no ETag.
-                new_etag = _etag_after_put(account, url)
-            return WriteResult(href_of(url), new_etag)
+        response = _run(account, lambda davclient: davclient.put(url, body, headers))
+        if response.status not in (200, 201, 204):
+            raise _status_error(response.status, "PUT")
+        new_etag = response.headers.get("ETag") or ""
+        if not new_etag and url:
+            # RFC 4791 §5.3.4: a server that changed what we sent gives no ETag.
+            new_etag = _etag_after_put(account, url)
+        return WriteResult(href_of(url), new_etag)
     except Exception as problem:
         raise _translate(problem) from problem
 
@@ -362,13 +527,12 @@ def _etag_after_put(account: Account, url: str) -> str:
 def get_object(account: Account, url: str) -> RemoteObject | None:
     """The object at `url`, or None when it is gone."""
     try:
-        with connect(account) as client:
-            response = client.request(url, "GET")
-            if response.status == 404 or response.status == 410:
-                return None
-            if response.status != 200:
-                raise _status_error(response.status, "GET")
-            return RemoteObject(href_of(url), response.headers.get("ETag") or "", response.raw)
+        response = _run(account, lambda davclient: davclient.request(url, "GET"))
+        if response.status == 404 or response.status == 410:
+            return None
+        if response.status != 200:
+            raise _status_error(response.status, "GET")
+        return RemoteObject(href_of(url), response.headers.get("ETag") or "", response.raw)
     except error.NotFoundError:
         return None
     except Exception as problem:
@@ -379,13 +543,12 @@ def delete_object(account: Account, url: str, *, etag: str | None) -> bool:
     """DELETE with `If-Match`; False when the object was already gone."""
     headers = {"If-Match": etag} if etag else {}
     try:
-        with connect(account) as client:
-            response = client.delete(url, headers)
-            if response.status in (404, 410):
-                return False
-            if response.status not in (200, 204):
-                raise _status_error(response.status, "DELETE")
-            return True
+        response = _run(account, lambda davclient: davclient.delete(url, headers))
+        if response.status in (404, 410):
+            return False
+        if response.status not in (200, 204):
+            raise _status_error(response.status, "DELETE")
+        return True
     except error.NotFoundError:
         return False
     except Exception as problem:

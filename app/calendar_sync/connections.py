@@ -21,6 +21,9 @@ def account_of(connection: CalendarConnection, settings: Settings) -> Account:
         password=decrypt_password(settings.secret_key, connection.password_encrypted),
         timeout=settings.caldav_timeout_seconds,
         ca_bundle=settings.caldav_ca_bundle or None,
+        listing_timeout=max(
+            settings.caldav_listing_timeout_seconds, settings.caldav_timeout_seconds
+        ),
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.calendar_sync.desk_event import desk_calendar
+from app.calendar_sync.desk_event import chosen_details, desk_calendar
 from app.calendar_sync.ics import PRODID
 from app.db.models import AppointmentType, Booking, CalendarFeed, Desk, Site
 
@@ -102,10 +102,14 @@ async def feed_calendar(session: AsyncSession, feed: CalendarFeed, now: datetime
     if feed.desk_id is not None:
         query = query.where(Booking.desk_id == feed.desk_id)
         # A desk is deleted with its feeds, a site with its desks (foreign keys).
-        name = (await session.get_one(Desk, feed.desk_id)).name
+        desk = await session.get_one(Desk, feed.desk_id)
+        name, site_id = desk.name, desk.site_id
     else:
         query = query.where(Desk.site_id == feed.site_id)
-        name = (await session.get_one(Site, feed.site_id)).name
+        site = await session.get_one(Site, feed.site_id)
+        name, site_id = site.name, site.id
+    commune_id = (await session.get_one(Site, site_id)).commune_id
+    details = await chosen_details(session, commune_id)
     bookings = list((await session.execute(query)).scalars())
 
     calendar = Calendar()
@@ -121,7 +125,7 @@ async def feed_calendar(session: AsyncSession, feed: CalendarFeed, now: datetime
         for zone in zones:
             calendar.add_component(Timezone.from_tzid(zone, first_date=first, last_date=last))
     for booking in bookings:
-        event = desk_calendar(booking, booking.created_at).events[0]
+        event = desk_calendar(booking, booking.created_at, details).events[0]
         calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical

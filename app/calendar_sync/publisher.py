@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 from app.calendar_sync import client
 from app.calendar_sync.client import Account, CalendarRefused, PreconditionFailed
 from app.calendar_sync.connections import account_of
-from app.calendar_sync.desk_event import desk_calendar, object_name
+from app.calendar_sync.desk_event import chosen_details, desk_calendar, object_name
 from app.calendar_sync.diagnose import explain
 from app.db.models import AppointmentType, Booking, CalendarConnection, PublishedEvent
 from app.db.session import Database
@@ -49,6 +49,8 @@ class _State:
     # The desk's enabled connection, and the one the event was published through.
     target: CalendarConnection | None
     previous: CalendarConnection | None
+    # What the commune chose the agents' events to say about the person.
+    details: str
 
 
 async def _state(db: Database, booking_id: int) -> _State | None:
@@ -78,7 +80,8 @@ async def _state(db: Database, booking_id: int) -> _State | None:
         previous = (
             await session.get(CalendarConnection, published.connection_id) if published else None
         )
-        return _State(booking, published, target, previous)
+        details = await chosen_details(session, booking.type.site.commune_id)
+        return _State(booking, published, target, previous, details)
 
 
 def _url(account: Account, href: str) -> str:
@@ -149,6 +152,11 @@ async def _record(
         if drift:
             published.drift = f"{now:%d/%m/%Y %H:%M} UTC — {drift}"
         published.updated_at = now
+        # The server took the write: a connection flagged « en échec » by earlier
+        # publishing failures is in service again (an import that fails flags it again).
+        connection = await session.get(CalendarConnection, connection_id)
+        if connection is not None and connection.status == "failing":
+            connection.status, connection.last_error = "ok", ""
 
 
 async def _flag(db: Database, connection_id: int, message: str) -> None:
@@ -208,10 +216,11 @@ async def _write(
     live: PublishedEvent | None,
     target: CalendarConnection,
     now: datetime,
+    details: str,
 ) -> Outcome:
     """Creates the event on the desk's calendar, or rewrites the one already there."""
     account = account_of(target, settings)
-    body = desk_calendar(booking, now).to_ical().decode()
+    body = desk_calendar(booking, now, details).to_ical().decode()
     try:
         if live is not None:
             url = _url(account, live.href)
@@ -254,4 +263,4 @@ async def publish_booking(
             return Outcome("deleted", drift)
     if target is None:
         return Outcome("nothing")
-    return await _write(db, settings, booking, live, target, now)
+    return await _write(db, settings, booking, live, target, now, state.details)

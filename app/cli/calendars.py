@@ -144,8 +144,12 @@ def cmd_sync_calendars(settings: Settings, args: argparse.Namespace) -> int:
     from app.calendar_sync.jobs import calendar_pass
     from app.db.models import Desk
 
+    def progress(message: str) -> None:
+        print(f"  … {message}", flush=True)
+
     async def once(db: Database) -> int:
-        reports = await calendar_pass(db, settings, clock(settings)())
+        print("Lecture des agendas connectés…", flush=True)
+        reports = await calendar_pass(db, settings, clock(settings)(), progress)
         async with db.read() as session:
             names = dict((await session.execute(select(Desk.id, Desk.name))).all())
         if not reports:
@@ -158,6 +162,8 @@ def cmd_sync_calendars(settings: Settings, args: argparse.Namespace) -> int:
                     f"✔ {name} : à jour ({report.changed} modifié(s), {report.deleted} "
                     f"supprimé(s){', lecture complète' if report.full else ''})."
                 )
+                for reference, drift in report.restored:
+                    print(f"  ↺ Rendez-vous {reference} : {drift}")
                 if report.republished:
                     print(f"  {report.republished} rendez-vous remis en file de publication.")
             else:

@@ -11,14 +11,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar_sync.channel import owed_publications
 from app.calendar_sync.client import Account, normalise_url
 from app.calendar_sync.connections import account_of, load_connection, save_connection
 from app.calendar_sync.credentials import CredentialsUnreadable, decrypt_password
+from app.calendar_sync.desk_event import DEFAULT_DETAILS, DETAILS
 from app.calendar_sync.diagnose import Report, check_connection
-from app.db.models import Desk, StaffUser
+from app.db.models import Booking, Commune, Desk, PublishedEvent, StaffUser
 from app.db.session import Database
 from app.settings import Settings
 from app.staff.audit import record
@@ -163,3 +165,51 @@ async def disconnect(session: AsyncSession, actor: StaffUser, desk: Desk, now: d
     await record(session, actor, "desk.calendar", f"desk:{desk.id}",
                  f"Agenda du guichet « {desk.name} » déconnecté.", now=now)  # fmt: skip
     return True
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A booking's event found changed or removed on the calendar server, and restored."""
+
+    reference: str
+    start: datetime
+    text: str
+
+
+async def drifts(session: AsyncSession, desk_id: int, limit: int = 50) -> list[Drift]:
+    """The latest drifts recorded on the events of the desk's bookings, newest first."""
+    rows = await session.execute(
+        select(Booking.reference, Booking.start, PublishedEvent.drift)
+        .join(PublishedEvent, PublishedEvent.booking_id == Booking.id)
+        .where(Booking.desk_id == desk_id, PublishedEvent.drift != "")
+        .order_by(PublishedEvent.updated_at.desc(), Booking.id.desc())
+        .limit(limit)
+    )
+    return [Drift(reference, start, text) for reference, start, text in rows.all()]
+
+
+async def details_choice(session: AsyncSession) -> str:
+    commune = (await session.execute(select(Commune).order_by(Commune.id).limit(1))).scalar()
+    return commune.calendar_details if commune is not None else DEFAULT_DETAILS
+
+
+DETAILS_ERROR = "Choisissez ce que les agendas des agents montrent des usagers."
+
+
+async def choose_details(
+    session: AsyncSession, actor: StaffUser, value: str, now: datetime
+) -> str | None:
+    """Saves what agents' calendar events and feeds say about the person; returns the
+    French error for a value not offered (then nothing changes). Events already published
+    are rewritten as their bookings change; feeds show the choice at once."""
+    if value not in DETAILS:
+        return DETAILS_ERROR
+    commune = (await session.execute(select(Commune).order_by(Commune.id).limit(1))).scalar()
+    if commune is None or commune.calendar_details == value:
+        return None
+    commune.calendar_details = value
+    await record(
+        session, actor, "commune.calendar_details", f"commune:{commune.id}",
+        f"Agendas des agents : « {DETAILS[value]} ».", {"choix": value}, now=now,
+    )  # fmt: skip
+    return None

@@ -63,6 +63,10 @@ class Commune(Base):
     legal_notice_html: Mapped[str] = mapped_column(Text, default="")
     accessibility_md: Mapped[str] = mapped_column(Text, default="")
     accessibility_html: Mapped[str] = mapped_column(Text, default="")
+    # What the agents' calendar events and feeds say about the person
+    # (`calendar_sync.desk_event.DETAILS`): "initiale" (first name and initial, by
+    # default), "reference" (no name) or "complet" (name, phone, e-mail, extra fields).
+    calendar_details: Mapped[str] = mapped_column(String(20), default="initiale")
 
     sites: Mapped[list[Site]] = relationship(back_populates="commune", order_by="Site.position")
 
@@ -312,6 +316,9 @@ class CalendarConnection(Base):
     # The address the agent is invited as (events they declined are not busy time).
     agent_email: Mapped[str] = mapped_column(String(320), default="")
     publish_calendar_url: Mapped[str] = mapped_column(String(500), default="")
+    # The publishing calendar's RFC 6578 token, when it is not also read for absences: a
+    # sync lists what changed in it to find the events someone edited or removed.
+    publish_sync_token: Mapped[str | None] = mapped_column(String(500), default=None)
     # "Everything in these calendars is busy", even events marked free (TRANSP:TRANSPARENT).
     all_busy: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

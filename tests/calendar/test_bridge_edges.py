@@ -17,7 +17,7 @@ from app.calendar_sync.client import (
     Account,
     CalendarRefused,
     CalendarUnreachable,
-    Changes,
+    Listing,
     put_object,
 )
 from app.calendar_sync.importer import sync_connection
@@ -70,11 +70,11 @@ def test_a_connection_deleted_during_its_sync_is_left_alone(
     settings = calendar_settings
     connection_id = connect_desk(settings, caldav_server, read=[caldav_server.new_calendar()])
 
-    def deleted_meanwhile(*_args: object) -> Changes:
+    def deleted_meanwhile(*_args: object) -> Listing:
         run(_delete_connections, settings)  # the desk was deleted while the server answered
-        return Changes(upserts=[], deleted=[], sync_token=None, complete=True)
+        return Listing(etags={}, loaded={}, deleted=[], sync_token=None, complete=True)
 
-    monkeypatch.setattr(importer, "fetch_changes", deleted_meanwhile)
+    monkeypatch.setattr(importer, "list_changes", deleted_meanwhile)
     report = run(sync_connection, settings, settings, connection_id, FIXED_NOW)
     assert report.changed == 0 and report.deleted == 0
     assert run(_connections, settings) == {}
@@ -86,11 +86,11 @@ def test_a_connection_deleted_during_a_failed_sync_is_left_alone(
     settings = calendar_settings
     connection_id = connect_desk(settings, caldav_server, read=[caldav_server.new_calendar()])
 
-    def deleted_meanwhile(*_args: object) -> Changes:
+    def deleted_meanwhile(*_args: object) -> Listing:
         run(_delete_connections, settings)
         raise CalendarUnreachable("connection refused", "connection")
 
-    monkeypatch.setattr(importer, "fetch_changes", deleted_meanwhile)
+    monkeypatch.setattr(importer, "list_changes", deleted_meanwhile)
     report = run(sync_connection, settings, settings, connection_id, FIXED_NOW)
     assert not report.ok and "ne répond pas" in report.message
     assert run(_connections, settings) == {}

@@ -52,22 +52,23 @@ def test_a_server_killed_mid_sync_loses_nothing_and_converges(
 
     caldav_server.delete_raw(old)
     caldav_server.put_raw(second, "b.ics", absence("k2", at(TUESDAY, 11), at(TUESDAY, 11, 30)))
-    real_fetch = importer.fetch_changes
+    real_list = importer.list_changes
 
-    def fetch_then_die(*args, **kwargs):
-        changes = real_fetch(*args, **kwargs)
-        caldav_server.stop()  # killed after the first calendar, before the second
-        return changes
+    def list_then_die(*args, **kwargs):
+        listing = real_list(*args, **kwargs)
+        caldav_server.stop()  # killed after the first calendar's listing, before the second
+        return listing
 
-    monkeypatch.setattr(importer, "fetch_changes", fetch_then_die)
+    monkeypatch.setattr(importer, "list_changes", list_then_die)
     try:
         report = sync(replace(settings, caldav_timeout_seconds=2), connection_id)
     finally:
         caldav_server.start()
-    monkeypatch.setattr(importer, "fetch_changes", real_fetch)
+    monkeypatch.setattr(importer, "list_changes", real_list)
     assert not report.ok
-    # Nothing half-applied: the absences are those of the last complete sync.
-    assert morning(settings) == MORNING[1:]
+    # Each calendar is applied whole or not at all: the first one's deletion is kept, the
+    # second calendar's new absence waits for the next sync.
+    assert morning(settings) == MORNING
 
     assert sync(settings, connection_id).ok
     assert morning(settings) == [t for t in MORNING if t != "11:00"]

@@ -8,7 +8,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from app.calendar_sync.feeds import RedactFeedTokens, create_feed, feed_urls, revoke_feeds
-from app.db.models import Booking, Desk, Site
+from app.db.models import Booking, Commune, Desk, Site
 from tests.calendar.bookings import change_booking, make_booking
 from tests.calendar.conftest import run
 from tests.calendar.test_import import TUESDAY
@@ -73,7 +73,7 @@ def test_a_citizen_name_cannot_inject_lines(client, settings):
     async def rename(db):
         async with db.write() as session:
             booking = await session.get(Booking, booking_id)
-            booking.last_name = "Martin\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:piège;,"
+            booking.first_name = "Léa\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:piège;,"
 
     run(rename, settings)
     token = new_feed(settings, desk="Accueil CCAS")
@@ -82,6 +82,28 @@ def test_a_citizen_name_cannot_inject_lines(client, settings):
     assert body.split(b"\r\n").count(b"END:VEVENT") == 1
     event = Calendar.from_ical(body).events[0]
     assert "piège;," in str(event["SUMMARY"])
+
+
+def test_a_feed_says_only_what_the_commune_chose_about_the_person(client, settings):
+    client.get("/")
+    make_booking(settings, TUESDAY, 10)
+    token = new_feed(settings, desk="Accueil CCAS")
+    body = client.get(f"/agenda/{token}.ics").content.decode()
+    event = Calendar.from_ical(body).events[0]
+    assert str(event["SUMMARY"]) == "CCAS — aide sociale — Léa M."
+    assert str(event["CLASS"]) == "PRIVATE"
+    assert "Martin" not in body and "+33612345678" not in body and "lea@" not in body
+
+    async def choose(db, details):
+        async with db.write() as session:
+            (await session.execute(select(Commune))).scalar_one().calendar_details = details
+
+    run(choose, settings, "complet")
+    body = client.get(f"/agenda/{token}.ics").content.decode()
+    assert "Léa Martin" in body and "+33612345678" in body
+    run(choose, settings, "reference")
+    body = client.get(f"/agenda/{token}.ics").content.decode()
+    assert "Léa" not in body and "Martin" not in body
 
 
 def test_unknown_and_revoked_tokens_answer_404_alike(client, settings):

@@ -58,9 +58,13 @@ def test_a_booking_appears_moves_and_disappears_with_the_booking(calendar_settin
     assert str(event["UID"]) == booking.uid
     assert event.start == at(DAY, 10)
     assert event.start.tzinfo.key == "Europe/Paris"
-    assert str(event["SUMMARY"]) == "CCAS — aide sociale — Léa Martin"
+    # As little about the person as the agent needs (decision 86), and private.
+    assert str(event["SUMMARY"]) == "CCAS — aide sociale — Léa M."
     assert booking.reference in str(event["DESCRIPTION"])
-    assert "+33612345678" in str(event["DESCRIPTION"])
+    assert "Personnes concernées : 1" in str(event["DESCRIPTION"])
+    assert "Martin" not in found.data and "+33612345678" not in found.data
+    assert "lea@example.org" not in found.data
+    assert str(event["CLASS"]) == "PRIVATE"
     assert str(event["X-CRENEAU-BOOKING"]) == booking.reference
     assert "ATTENDEE" not in event and "ORGANIZER" not in event
 

@@ -10,9 +10,23 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import select
 
-from app.db.models import AppointmentType, AuditEvent, CalendarConnection, Desk, Site
+from app.calendar_sync.connections import save_connection
+from app.db.models import (
+    AppointmentType,
+    AuditEvent,
+    Booking,
+    CalendarConnection,
+    Commune,
+    Desk,
+    PublishedEvent,
+    Site,
+)
 from app.staff.roles import Role
+from tests.calendar.bookings import make_booking
+from tests.calendar.conftest import run
+from tests.calendar.test_import import TUESDAY
 from tests.calendar_servers import USERS, CalendarServer
+from tests.instant import FIXED_NOW
 from tests.integration.changes_helpers import book_one
 from tests.integration.helpers import fetch, text_of
 from tests.integration.staff_helpers import create_staff, csrf_token, logged_in
@@ -174,3 +188,71 @@ def test_connecting_a_calendar_tests_it_first_and_never_shows_the_password(
     assert fetch(settings, select(CalendarConnection.server_url)) != [elsewhere]
     admin_client.post(f"{page}/deconnecter", data={"_csrf_token": token})
     assert fetch(settings, select(CalendarConnection)) == []
+
+
+def test_the_calendar_page_shows_the_connection_state_and_the_drifts_restored(
+    admin_client, settings
+):
+    admin_client.get("/")
+    booking_id = make_booking(settings, TUESDAY, 10)
+    desk = fetch(settings, select(Desk).where(Desk.name == "Accueil CCAS"))[0]
+    drift = "L'évènement avait été modifié dans l'agenda ; il a été rétabli."
+
+    async def connected_with_a_drift(db):
+        async with db.write() as session:
+            connection = await save_connection(
+                session,
+                settings,
+                desk_id=desk.id,
+                server_url="https://agenda.invalid/",
+                username="accueil",
+                password="secret",
+                publish_calendar_url="https://agenda.invalid/rdv/",
+                read_calendar_urls=[],
+                all_busy=False,
+                agent_email="",
+                now=FIXED_NOW,
+            )
+            connection.status, connection.last_error = "failing", "Le serveur ne répond pas."
+            session.add(
+                PublishedEvent(
+                    booking_id=booking_id,
+                    connection_id=connection.id,
+                    href="/rdv/a.ics",
+                    drift=f"30/11/2026 07:00 UTC — {drift}",
+                    updated_at=FIXED_NOW,
+                )  # fmt: skip
+            )
+
+    run(connected_with_a_drift, settings)
+    text = text_of(admin_client.get(f"{BASE}/{desk.id}/agenda").text)
+    reference = fetch(settings, select(Booking.reference))[0]
+    assert "En échec" in text and "Le serveur ne répond pas." in text
+    assert f"Rendez-vous {reference} du" in text and drift in text
+    assert "est un secret" in text
+
+
+def test_the_commune_chooses_what_agents_calendars_show_of_citizens(admin_client, settings):
+    desk = fetch(settings, select(Desk).order_by(Desk.id))[0]
+    page = f"{BASE}/{desk.id}/agenda"
+    form = text_of(admin_client.get(page).text)
+    assert "Prénom et initiale du nom" in form
+    assert fetch(settings, select(Commune.calendar_details)) == ["initiale"]
+    token = csrf_token(admin_client, page)
+
+    forged = admin_client.post(f"{page}/confidentialite", data={"calendar_details": "complet"})
+    assert forged.status_code == 403
+    invented = admin_client.post(
+        f"{page}/confidentialite", data={"_csrf_token": token, "calendar_details": "tout"}
+    )
+    assert invented.status_code == 422
+    assert "Choisissez ce que les agendas des agents montrent" in text_of(invented.text)
+    assert fetch(settings, select(Commune.calendar_details)) == ["initiale"]
+
+    chosen = admin_client.post(
+        f"{page}/confidentialite", data={"_csrf_token": token, "calendar_details": "reference"}
+    )
+    assert "Le choix est enregistré" in text_of(chosen.text)
+    assert fetch(settings, select(Commune.calendar_details)) == ["reference"]
+    audited = select(AuditEvent.action).where(AuditEvent.action == "commune.calendar_details")
+    assert fetch(settings, audited) == ["commune.calendar_details"]

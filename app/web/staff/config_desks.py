@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response
 
 from app.calendar_sync.connections import load_connection
+from app.calendar_sync.desk_event import DETAILS
 from app.configuration import desk_calendars
 from app.configuration import desks as domain
 from app.configuration.sites import list_sites
@@ -27,6 +28,8 @@ NOTICES = {
     "supprime": "Le guichet est supprimé.",
     "agenda": "L'agenda est connecté : les rendez-vous à venir y seront publiés.",
     "deconnecte": "L'agenda est déconnecté.",
+    "confidentialite": "Le choix est enregistré : il vaut pour les agendas de tous les "
+    "guichets et pour les adresses d'abonnement.",
 }
 
 
@@ -107,7 +110,7 @@ class DesksController(Controller):
             else "",
             "all_busy": connection.all_busy if connection else False,
         }
-        return self._calendar_page(request, desk, connection, values, {})
+        return await self._calendar_page(request, desk, connection, values, {})
 
     @post("/{desk_id:int}/agenda")
     async def calendar_save(
@@ -142,12 +145,12 @@ class DesksController(Controller):
         if connection is not None and not reusable and "calendar_password" in errors:
             errors["calendar_password"] = desk_calendars.OTHER_ACCOUNT
         if errors:
-            return self._calendar_page(request, desk, connection, values, errors, status=422)
+            return await self._calendar_page(request, desk, connection, values, errors, status=422)
         outcome = await desk_calendars.connect(
             state.db, state.settings, staff, desk, form, state.clock()
         )
         if not outcome.saved:
-            return self._calendar_page(
+            return await self._calendar_page(
                 request, desk, connection, values, {}, report=outcome.report,
                 problem=outcome.problem or "La connexion n'a pas été enregistrée : "
                 "voyez l'étape en échec ci-dessous.", status=422,
@@ -171,9 +174,28 @@ class DesksController(Controller):
             else "",
             "all_busy": connection.all_busy if connection else False,
         }
-        return self._calendar_page(
+        return await self._calendar_page(
             request, desk, connection, values, {}, report=outcome.report, problem=outcome.problem,
             tested=True,
+        )  # fmt: skip
+
+    @post("/{desk_id:int}/agenda/confidentialite")
+    async def calendar_details(
+        self, request: AnyRequest, staff: CurrentStaff, desk_id: FromPath[int]
+    ) -> Response[Any]:
+        desk = await self._desk(request, desk_id)
+        raw = await read_form(request)
+        async with request.app.state.db.write() as session:
+            error = await desk_calendars.choose_details(
+                session, staff, raw.get("calendar_details", ""), request.app.state.clock()
+            )
+        if error is None:
+            return Redirect(f"{BASE}/{desk.id}/agenda?etat=confidentialite", status_code=303)
+        async with request.app.state.db.read() as session:
+            connection = await load_connection(session, desk.id)
+        return await self._calendar_page(
+            request, desk, connection, self._calendar_values(connection), {},
+            details_error=error, status=422,
         )  # fmt: skip
 
     @post("/{desk_id:int}/agenda/deconnecter")
@@ -248,7 +270,20 @@ class DesksController(Controller):
             status_code=status_code,
         )
 
-    def _calendar_page(
+    @staticmethod
+    def _calendar_values(connection: Any) -> dict[str, Any]:
+        return {
+            "server_url": connection.server_url if connection else "https://",
+            "username": connection.username if connection else "",
+            "agent_email": connection.agent_email if connection else "",
+            "publish_calendar_url": connection.publish_calendar_url if connection else "",
+            "read_calendar_urls": "\n".join(s.url for s in connection.sources)
+            if connection
+            else "",
+            "all_busy": connection.all_busy if connection else False,
+        }
+
+    async def _calendar_page(
         self,
         request: AnyRequest,
         desk: Desk,
@@ -259,9 +294,14 @@ class DesksController(Controller):
         report: Any = None,
         problem: str | None = None,
         tested: bool = False,
+        details_error: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
         etat = request.query_params.get("etat")
+        async with request.app.state.db.read() as session:
+            drifts = await desk_calendars.drifts(session, desk.id)
+            details = await desk_calendars.details_choice(session)
+        zone = ZoneInfo(desk.site.timezone)
         return staff_page(
             request,
             "staff/config/desk_calendar.html",
@@ -274,6 +314,11 @@ class DesksController(Controller):
                 "problem": problem,
                 "tested": tested,
                 "notice": NOTICES.get(etat or "") if etat else None,
+                "drifts": drifts,
+                "details": details,
+                "details_choices": list(DETAILS.items()),
+                "details_error": details_error,
+                "local": lambda moment: moment.astimezone(zone),
             },
             status_code=status,
         )
