@@ -53,9 +53,12 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
-def error_page(request: Request[Any, Any, Any], status_code: int) -> Response[Any]:
+def error_page(
+    request: Request[Any, Any, Any], status_code: int, said: tuple[str, str] | None = None
+) -> Response[Any]:
+    """The French page of an error: `said` (title, message), or the status's usual ones."""
     known = status_code if status_code in MESSAGES else (500 if status_code >= 500 else 400)
-    title, message = MESSAGES[known]
+    title, message = said or MESSAGES[known]
     context = {
         "title": title,
         "message": message,
@@ -76,18 +79,11 @@ def too_many_requests_page(
     minutes = max(1, -(-seconds // 60))
     wait = "une minute" if minutes == 1 else f"{minutes} minutes"
     kept = " : vos réponses sont conservées" if answers_kept else ""
-    title = "Trop de demandes depuis votre connexion"
-    context = {
-        "title": title,
-        "message": (
-            "Pour laisser sa chance à chacun, le nombre de demandes de rendez-vous venant "
-            f"d'une même connexion est limité. Réessayez dans {wait}{kept}."
-        ),
-        "status_code": 429,
-        "page_title": title,
-        "commune": getattr(request.app.state, "commune", None),
-    }
-    response = render(request, "errors/error.html", context, status_code=429)
+    message = (
+        "Pour laisser sa chance à chacun, le nombre de demandes de rendez-vous venant "
+        f"d'une même connexion est limité. Réessayez dans {wait}{kept}."
+    )
+    response = error_page(request, 429, ("Trop de demandes depuis votre connexion", message))
     response.headers["Retry-After"] = str(seconds)
     return response
 

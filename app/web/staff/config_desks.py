@@ -100,16 +100,7 @@ class DesksController(Controller):
         desk = await self._desk(request, desk_id)
         async with request.app.state.db.read() as session:
             connection = await load_connection(session, desk.id)
-        values = {
-            "server_url": connection.server_url if connection else "https://",
-            "username": connection.username if connection else "",
-            "agent_email": connection.agent_email if connection else "",
-            "publish_calendar_url": connection.publish_calendar_url if connection else "",
-            "read_calendar_urls": "\n".join(s.url for s in connection.sources)
-            if connection
-            else "",
-            "all_busy": connection.all_busy if connection else False,
-        }
+        values = self._calendar_values(connection)
         return await self._calendar_page(request, desk, connection, values, {})
 
     @post("/{desk_id:int}/agenda")
